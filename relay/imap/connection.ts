@@ -1,0 +1,265 @@
+/**
+ * One IMAP connection: owns the socket, feeds bytes to the command reader, runs commands one
+ * at a time in arrival order (pipelined commands queue up), and writes responses with
+ * backpressure. It knows nothing of storage beyond handing the MailStore to commands.
+ */
+import { Socket } from "node:net";
+import { TLSSocket, type SecureContext } from "node:tls";
+import type { Readable } from "node:stream";
+import { once } from "node:events";
+import { EdgeError } from "../edge/errors.ts";
+import { commandTable } from "./commands/index.ts";
+import type { ImapLimits } from "./limits.ts";
+import type { MailStore } from "./mail-store.ts";
+import { CommandReader, type ReaderEvent } from "./protocol/reader.ts";
+import { Args, parseCommand } from "./protocol/parser.ts";
+import { ImapProtocolError } from "./protocol/errors.ts";
+import { tagged, untagged, continuation } from "./protocol/writer.ts";
+import { stateNames, type SessionState } from "./session.ts";
+
+export interface ConnectionOptions {
+  store: MailStore;
+  limits: ImapLimits;
+  /** Current TLS context, for STARTTLS (read at upgrade time so a reloaded cert is used). */
+  secureContext: () => SecureContext;
+  /** True when the socket is already TLS (port 993). */
+  implicitTls: boolean;
+  log?: (line: string) => void;
+}
+
+export class ImapConnection {
+  state: SessionState = { kind: "notAuthenticated" };
+  readonly store: MailStore;
+  readonly limits: ImapLimits;
+  readonly remoteAddress: string;
+  authFailures = 0;
+  #socket: Socket;
+  #secure: boolean;
+  #reader: CommandReader;
+  #queue: ReaderEvent[] = [];
+  #running = false;
+  #lineWaiter: ((line: Buffer | null) => void) | null = null;
+  #closed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #options: ConnectionOptions;
+  readonly #onData = (chunk: Buffer) => this.#receive(chunk);
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.#options = options;
+    this.store = options.store;
+    this.limits = options.limits;
+    this.#socket = socket;
+    this.#secure = options.implicitTls;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.#reader = new CommandReader({
+      maxLineLength: options.limits.maxLineLength,
+      maxLiteralSize: options.limits.maxLiteralSize,
+      maxCommandSize: options.limits.maxCommandSize,
+    });
+    this.#attach(socket);
+  }
+
+  get secure(): boolean {
+    return this.#secure;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  start(): void {
+    void this.send(untagged(`OK [CAPABILITY ${this.capabilities().join(" ")}] edgemail ready.`));
+    this.#armIdleTimer();
+  }
+
+  capabilities(): string[] {
+    const caps = ["IMAP4rev1"];
+    if (this.state.kind === "notAuthenticated") {
+      if (!this.#secure) caps.push("STARTTLS", "LOGINDISABLED");
+      else caps.push("AUTH=PLAIN", "SASL-IR");
+    } else {
+      caps.push("SASL-IR", "SPECIAL-USE");
+    }
+    return caps;
+  }
+
+  /** Writes bytes, waiting while the socket's buffer is full. */
+  async send(data: Buffer | string): Promise<void> {
+    if (this.#closed) return;
+    if (!this.#socket.write(data)) await this.#drained();
+  }
+
+  /** Copies exactly `length` octets from a stream; a short stream breaks the connection. */
+  async sendStream(stream: Readable, length: number): Promise<void> {
+    let sent = 0;
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      const room = length - sent;
+      if (room <= 0) break;
+      const part = buf.length > room ? buf.subarray(0, room) : buf;
+      sent += part.length;
+      await this.send(part);
+    }
+    if (sent !== length) {
+      stream.destroy();
+      throw new Error(`message stream ended after ${sent} of ${length} octets`);
+    }
+  }
+
+  /** For AUTHENTICATE: sends a continuation and waits for the client's next raw line (null if closed). */
+  async readLine(prompt: string): Promise<Buffer | null> {
+    this.#reader.setLineMode(true);
+    const line = new Promise<Buffer | null>((resolve) => (this.#lineWaiter = resolve));
+    await this.send(continuation(prompt));
+    return line;
+  }
+
+  /** STARTTLS: drop anything pipelined after the command and continue over TLS (RFC 9051 §6.2.1). */
+  async upgradeToTls(): Promise<void> {
+    this.#reader.discardBuffered();
+    this.#queue = [];
+    const plain = this.#socket;
+    plain.off("data", this.#onData);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.#options.secureContext() });
+    this.#socket = secure;
+    this.#secure = true;
+    this.#attach(secure);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#lineWaiter?.(null);
+    this.#socket.end();
+  }
+
+  #attach(socket: Socket): void {
+    socket.on("data", this.#onData);
+    socket.on("error", (err) => {
+      this.#options.log?.(`imap socket error from ${this.remoteAddress}: ${err.message}`);
+      this.#closed = true;
+      socket.destroy();
+    });
+    socket.on("close", () => {
+      this.#closed = true;
+      clearTimeout(this.#idleTimer);
+      this.#lineWaiter?.(null);
+    });
+  }
+
+  #drained(): Promise<void> {
+    return Promise.race([once(this.#socket, "drain").then(() => {}), once(this.#socket, "close").then(() => {})]);
+  }
+
+  #armIdleTimer(): void {
+    clearTimeout(this.#idleTimer);
+    const ms = this.state.kind === "notAuthenticated" ? this.limits.preAuthTimeoutMs : this.limits.idleTimeoutMs;
+    this.#idleTimer = setTimeout(() => {
+      void this.send(untagged("BYE Idle for too long, closing.")).finally(() => this.close());
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
+  #receive(chunk: Buffer): void {
+    this.#armIdleTimer();
+    let events: ReaderEvent[];
+    try {
+      events = this.#reader.push(chunk);
+    } catch (err) {
+      this.#options.log?.(`imap reader failed: ${String(err)}`);
+      void this.send(untagged("BYE Internal error")).finally(() => this.close());
+      return;
+    }
+    for (const event of events) {
+      if (event.kind === "continue") {
+        // The client waits for this before sending the literal, so it cannot wait for the queue.
+        void this.send(continuation("Ready for literal data"));
+      } else if (event.kind === "line" && this.#lineWaiter) {
+        const resolve = this.#lineWaiter;
+        this.#lineWaiter = null;
+        this.#reader.setLineMode(false);
+        resolve(event.bytes);
+      } else {
+        this.#queue.push(event);
+      }
+    }
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const event = this.#queue.shift()!;
+        await this.#handle(event);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #handle(event: ReaderEvent): Promise<void> {
+    if (event.kind === "error") {
+      await this.send(event.tag ? tagged(event.tag, "BAD", event.text, event.code) : untagged(`BAD ${event.text}`));
+      if (event.fatal) this.close();
+      return;
+    }
+    if (event.kind !== "command") return;
+    let tag: string | null = null;
+    try {
+      const parsed = parseCommand(event.bytes);
+      tag = parsed.tag;
+      const byUid = parsed.name.startsWith("UID ");
+      const spec = commandTable[parsed.name];
+      if (!spec) throw new ImapProtocolError("BAD", `Unknown command ${parsed.name.slice(0, 40)}`);
+      if (!spec.states.includes(this.state.kind)) {
+        throw new ImapProtocolError("BAD", `${parsed.name} is not valid in the ${stateNames[this.state.kind]} state`);
+      }
+      const result = await spec.run({ tag, name: parsed.name, args: new Args(parsed.args), byUid, conn: this });
+      await this.send(tagged(tag, "OK", result.text, result.code ?? null));
+      await result.after?.();
+    } catch (err) {
+      await this.#fail(tag, err);
+    } finally {
+      this.#armIdleTimer();
+    }
+  }
+
+  async #fail(tag: string | null, err: unknown): Promise<void> {
+    let status: "NO" | "BAD" = "NO";
+    let code: string | null = null;
+    let text: string;
+    if (err instanceof ImapProtocolError) {
+      status = err.status;
+      code = err.code;
+      text = err.text;
+      tag ??= err.tag;
+    } else if (err instanceof EdgeError) {
+      if (err.code === "no_such_mailbox" || err.code === "not_found") {
+        code = "NONEXISTENT";
+        text = "Mailbox does not exist";
+      } else if (err.code === "auth_failed") {
+        code = "AUTHENTICATIONFAILED";
+        text = "Authentication failed.";
+      } else if (err.temporary) {
+        code = "UNAVAILABLE";
+        text = "Storage is unavailable, try again later";
+      } else {
+        code = err.imap ?? "SERVERBUG";
+        text = "The command failed";
+      }
+      this.#options.log?.(`imap command failed: ${err.message}`);
+    } else {
+      // A half-written response (a literal cut short) cannot be repaired: end the connection.
+      this.#options.log?.(`imap internal error: ${err instanceof Error ? err.stack : String(err)}`);
+      code = "SERVERBUG";
+      text = "Internal error";
+      await this.send(tag ? tagged(tag, "NO", text, code) : untagged(`BAD ${text}`));
+      this.close();
+      return;
+    }
+    await this.send(tag ? tagged(tag, status, text, code) : untagged(`BAD ${text}`));
+  }
+}

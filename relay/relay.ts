@@ -1,0 +1,79 @@
+/**
+ * startRelay: starts every listener the config names and returns their bound ports and a
+ * stop() that closes them. The relay holds no state that must survive it: stopping or
+ * replacing it loses nothing.
+ */
+import type { Server } from "node:net";
+import type { SMTPServer } from "smtp-server";
+import type { RelayConfig } from "./config.ts";
+import { EdgeClient } from "./edge/client.ts";
+import { createImapServer, type ImapServer } from "./imap/server.ts";
+import { createMxServer } from "./smtp/mx.ts";
+import { loadTls, type TlsMaterial } from "./tls.ts";
+
+export interface RunningRelay {
+  ports: { mx: number | null; imaps: number | null; imap: number | null };
+  edge: EdgeClient;
+  stop(): Promise<void>;
+}
+
+export async function startRelay(config: RelayConfig, log: (line: string) => void = () => {}): Promise<RunningRelay> {
+  const edge = new EdgeClient({ url: config.edge.url, relayKey: config.edge.relayKey, timeoutMs: config.edge.timeoutMs });
+  // Read per handshake through a getter, so a future reload needs no restart.
+  const tls: TlsMaterial = await loadTls(config.tls);
+  const host = config.listen.host;
+  const closers: (() => Promise<void>)[] = [];
+  const ports: RunningRelay["ports"] = { mx: null, imaps: null, imap: null };
+
+  try {
+    if (config.listen.mx !== null) {
+      const mx = createMxServer({ edge, hostname: config.hostname, tls, limits: config.smtpLimits, log });
+      ports.mx = await listen(mx.server, config.listen.mx, host);
+      closers.push(() => closeSmtp(mx));
+    }
+    for (const kind of ["imaps", "imap"] as const) {
+      const port = config.listen[kind];
+      if (port === null) continue;
+      const imap = createImapServer({
+        store: edge,
+        tls: () => tls,
+        limits: config.imapLimits,
+        implicitTls: kind === "imaps",
+        log,
+      });
+      ports[kind] = await listen(imap.server, port, host);
+      closers.push(() => closeImap(imap));
+    }
+  } catch (err) {
+    await Promise.all(closers.map((c) => c()));
+    throw err;
+  }
+
+  return {
+    ports,
+    edge,
+    async stop() {
+      await Promise.all(closers.map((c) => c()));
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}
+
+function closeSmtp(smtp: SMTPServer): Promise<void> {
+  return new Promise((resolve) => smtp.close(() => resolve()));
+}
+
+function closeImap(imap: ImapServer): Promise<void> {
+  for (const conn of imap.connections) conn.close();
+  return new Promise((resolve) => imap.server.close(() => resolve()));
+}
