@@ -154,7 +154,7 @@ export class EdgeClient {
     options: { json?: unknown; body?: Uint8Array; contentType?: string; headers?: Record<string, string> },
   ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#relayKey}`, ...options.headers };
-    let body: BodyInit | undefined;
+    let body: RequestInit["body"];
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.json);

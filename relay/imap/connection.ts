@@ -36,9 +36,7 @@ export class ImapConnection {
   #socket: Socket;
   #secure: boolean;
   #reader: CommandReader;
-  #queue: ReaderEvent[] = [];
-  #running = false;
-  #lineWaiter: ((line: Buffer | null) => void) | null = null;
+  #dataWaiter: (() => void) | null = null;
   #closed = false;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #options: ConnectionOptions;
@@ -70,6 +68,7 @@ export class ImapConnection {
   start(): void {
     void this.send(untagged(`OK [CAPABILITY ${this.capabilities().join(" ")}] edgemail ready.`));
     this.#armIdleTimer();
+    void this.#run();
   }
 
   capabilities(): string[] {
@@ -109,15 +108,24 @@ export class ImapConnection {
   /** For AUTHENTICATE: sends a continuation and waits for the client's next raw line (null if closed). */
   async readLine(prompt: string): Promise<Buffer | null> {
     this.#reader.setLineMode(true);
-    const line = new Promise<Buffer | null>((resolve) => (this.#lineWaiter = resolve));
     await this.send(continuation(prompt));
-    return line;
+    try {
+      while (!this.#closed) {
+        const event = this.#reader.next();
+        if (event?.kind === "line") return event.bytes;
+        if (event) continue; // nothing else can arrive in line mode
+        if (this.#reader.closed) return null;
+        await this.#waitForData();
+      }
+      return null;
+    } finally {
+      this.#reader.setLineMode(false);
+    }
   }
 
   /** STARTTLS: drop anything pipelined after the command and continue over TLS (RFC 9051 §6.2.1). */
   async upgradeToTls(): Promise<void> {
     this.#reader.discardBuffered();
-    this.#queue = [];
     const plain = this.#socket;
     plain.off("data", this.#onData);
     const secure = new TLSSocket(plain, { isServer: true, secureContext: this.#options.secureContext() });
@@ -130,7 +138,7 @@ export class ImapConnection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#idleTimer);
-    this.#lineWaiter?.(null);
+    this.#wake();
     this.#socket.end();
   }
 
@@ -139,12 +147,13 @@ export class ImapConnection {
     socket.on("error", (err) => {
       this.#options.log?.(`imap socket error from ${this.remoteAddress}: ${err.message}`);
       this.#closed = true;
+      this.#wake();
       socket.destroy();
     });
     socket.on("close", () => {
       this.#closed = true;
       clearTimeout(this.#idleTimer);
-      this.#lineWaiter?.(null);
+      this.#wake();
     });
   }
 
@@ -163,40 +172,42 @@ export class ImapConnection {
 
   #receive(chunk: Buffer): void {
     this.#armIdleTimer();
-    let events: ReaderEvent[];
-    try {
-      events = this.#reader.push(chunk);
-    } catch (err) {
-      this.#options.log?.(`imap reader failed: ${String(err)}`);
-      void this.send(untagged("BYE Internal error")).finally(() => this.close());
-      return;
-    }
-    for (const event of events) {
-      if (event.kind === "continue") {
-        // The client waits for this before sending the literal, so it cannot wait for the queue.
-        void this.send(continuation("Ready for literal data"));
-      } else if (event.kind === "line" && this.#lineWaiter) {
-        const resolve = this.#lineWaiter;
-        this.#lineWaiter = null;
-        this.#reader.setLineMode(false);
-        resolve(event.bytes);
-      } else {
-        this.#queue.push(event);
-      }
-    }
-    void this.#drain();
+    this.#reader.feed(chunk);
+    this.#wake();
   }
 
-  async #drain(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const event = this.#queue.shift()!;
-        await this.#handle(event);
+  #wake(): void {
+    const resolve = this.#dataWaiter;
+    this.#dataWaiter = null;
+    resolve?.();
+  }
+
+  #waitForData(): Promise<void> {
+    return new Promise((resolve) => (this.#dataWaiter = resolve));
+  }
+
+  /**
+   * Pulls one event at a time and finishes it before pulling the next, so bytes pipelined
+   * behind AUTHENTICATE, IDLE or STARTTLS are read in the mode that command leaves behind.
+   */
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const event = this.#reader.next();
+      if (!event) {
+        if (this.#reader.closed) return this.close();
+        await this.#waitForData();
+        continue;
       }
-    } finally {
-      this.#running = false;
+      if (event.kind === "continue") {
+        await this.send(continuation("Ready for literal data"));
+        continue;
+      }
+      try {
+        await this.#handle(event);
+      } catch (err) {
+        this.#options.log?.(`imap connection failed: ${err instanceof Error ? err.stack : String(err)}`);
+        this.close();
+      }
     }
   }
 
