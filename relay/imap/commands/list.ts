@@ -22,8 +22,8 @@ const roleAttribute: Record<SpecialUse, string | null> = {
 export const list: CommandSpec = {
   states: ["authenticated", "selected"],
   async run({ args, conn }) {
-    const reference = args.astringText();
-    const pattern = args.astringText();
+    const reference = args.listMailbox("a reference").toString("utf8");
+    const pattern = args.listMailbox().toString("utf8");
     args.end();
     if (conn.state.kind !== "authenticated" && conn.state.kind !== "selected") throw new Error("unreachable");
     if (pattern === "") {
