@@ -96,7 +96,8 @@ export const DeliveryRequest = z.object({
   }),
   index: MessageIndexShape,
 });
-export type DeliveryRequest = z.input<typeof DeliveryRequest>;
+/** What the relay sends: the index is the real MessageIndex (the schema only checks its outer shape). */
+export type DeliveryRequest = Omit<z.input<typeof DeliveryRequest>, "index"> & { index: MessageIndex };
 
 export const StoredCopy = z.object({
   recipient: z.string(),

@@ -1,0 +1,122 @@
+/**
+ * Small typed helpers for tests that talk to a real edge (local/edge.ts) over HTTP: one edge per
+ * test file, started with fixed tokens, plus request helpers that return status and parsed body
+ * instead of throwing, so tests can assert on error answers as easily as on successes.
+ */
+import { createHash } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { startEdge, type RunningEdge } from "../../local/edge.ts";
+import type { ApiError, DeliveryRequest } from "../../common/contract.ts";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const RELAY_KEY = "test-relay-key-0123456789";
+
+export interface TestEdge {
+  url: string;
+  stop(): Promise<void>;
+  /** JSON call under /admin/v1 with the admin token (override with `token`, or `null` for none). */
+  admin<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<Reply<T>>;
+  /** JSON call under /relay/v1 with the relay key (override with `token`, or `null` for none). */
+  relay<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<Reply<T>>;
+  /** Raw call under /relay/v1 with the relay key, for octet bodies and Range requests. */
+  relayRaw(method: string, path: string, init?: { body?: Uint8Array; headers?: Record<string, string> }): Promise<Response>;
+}
+
+export interface Reply<T> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (undefined for an empty body). */
+  body: T;
+  /** Set when the answer is an ApiError; lets tests read `reply.error?.code` without casts. */
+  error: ApiError["error"] | undefined;
+}
+
+export async function startTestEdge(options: { allowFaultInjection?: boolean } = {}): Promise<TestEdge> {
+  const edge: RunningEdge = await startEdge({
+    port: 0,
+    adminToken: ADMIN_TOKEN,
+    relayKey: RELAY_KEY,
+    allowFaultInjection: options.allowFaultInjection ?? false,
+  });
+  const json = async <T>(prefix: string, defaultToken: string, method: string, path: string, body?: unknown, token?: string | null) => {
+    const headers: Record<string, string> = {};
+    const bearer = token === undefined ? defaultToken : token;
+    if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(edge.url + prefix + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    const error = (parsed as Partial<ApiError> | undefined)?.error;
+    return { status: res.status, headers: res.headers, body: parsed as T, error } satisfies Reply<T>;
+  };
+  return {
+    url: edge.url,
+    stop: () => edge.stop(),
+    admin: (method, path, body, token) => json("/admin/v1", ADMIN_TOKEN, method, path, body, token),
+    relay: (method, path, body, token) => json("/relay/v1", RELAY_KEY, method, path, body, token),
+    relayRaw: (method, path, init = {}) =>
+      fetch(`${edge.url}/relay/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${RELAY_KEY}`, ...init.headers },
+        body: init.body,
+      }),
+  };
+}
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** A short RFC 5322 message; `tag` makes its bytes (and so its blob) unique. */
+export function sampleMessage(tag: string): Uint8Array {
+  const header = `From: sender@remote.test\r\nTo: alice@example.org\r\nSubject: test ${tag}\r\nMessage-ID: <${tag}@remote.test>\r\n\r\n`;
+  return new TextEncoder().encode(`${header}Hello ${tag}.\r\nSecond line.\r\n`);
+}
+
+/** The index a delivery carries, as a literal: tests must not depend on common/mime. */
+export function minimalIndex(raw: Uint8Array): DeliveryRequest["index"] {
+  const headerSize = Buffer.from(raw).indexOf("\r\n\r\n") + 4;
+  return {
+    size: raw.byteLength,
+    headerSize,
+    envelope: { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null },
+    body: { type: "text", subtype: "plain", params: { charset: "us-ascii" }, start: headerSize, end: raw.byteLength },
+  } as unknown as DeliveryRequest["index"];
+}
+
+/** Uploads `raw` and delivers it to `recipients`; returns the blob digest and the delivery reply. */
+export async function deliver(edge: TestEdge, raw: Uint8Array, recipients: string[], idempotencyKey: string) {
+  const sha = sha256Hex(raw);
+  const put = await edge.relayRaw("PUT", `/blobs/${sha}`, { body: raw });
+  if (put.status !== 200) throw new Error(`blob upload failed: ${put.status} ${await put.text()}`);
+  const request: DeliveryRequest = {
+    idempotencyKey,
+    blob: { key: sha, size: raw.byteLength },
+    envelope: { mailFrom: "sender@remote.test", recipients },
+    index: minimalIndex(raw),
+  };
+  return { sha, request, reply: await edge.relay<import("../../common/contract.ts").DeliveryResult>("POST", "/deliveries", request) };
+}
+
+/**
+ * GET with a chosen Host header. fetch() may not set Host, so this uses node:http; MTA-STS is
+ * chosen by host name (`mta-sts.<domain>`).
+ */
+export function getWithHost(url: string, path: string, host: string): Promise<{ status: number; contentType: string; text: string }> {
+  const target = new URL(path, url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, headers: { host } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}

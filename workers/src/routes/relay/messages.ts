@@ -1,0 +1,59 @@
+/**
+ * `/relay/v1/accounts/:a/mailboxes/:m/messages`: metadata for a UID set (`POST fetch`), the raw
+ * octets of one message (`GET :uid/raw`, honouring `Range: bytes=a-b` with 206), and flag changes
+ * (`POST flags`).
+ *
+ * Callers may rely on: a mailbox id that is not the account's is 404 no_such_mailbox, a UID that
+ * is not in it 404 not_found; raw bodies stream from R2 without being buffered here, with
+ * Content-Length set; a range starting past the end is 416 (code bad_request).
+ */
+import { Hono } from "hono";
+import { FetchRequest, StoreFlagsRequest, type FetchResult, type StoreFlagsResult } from "../../../../common/contract.ts";
+import type { AppEnv } from "../../env.ts";
+import { apiError, errorResponse, idParam, parseBody } from "../../errors.ts";
+import { parseRange } from "../../store/blobs.ts";
+import { unknownSystemFlag } from "../../store/flags.ts";
+import { fetchMessages, findMessageBlob, storeFlags } from "../../store/messages.ts";
+
+export const messageRoutes = new Hono<AppEnv>()
+  .post("/fetch", async (c) => {
+    const accountId = idParam(c.req.param("a"), "no_such_mailbox");
+    const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
+    const req = await parseBody(c, FetchRequest);
+    return c.json({ messages: await fetchMessages(c.var.db, accountId, mailboxId, req.uids) } satisfies FetchResult);
+  })
+  .post("/flags", async (c) => {
+    const accountId = idParam(c.req.param("a"), "no_such_mailbox");
+    const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
+    const req = await parseBody(c, StoreFlagsRequest);
+    const bad = unknownSystemFlag(req.flags);
+    if (bad) throw apiError("bad_request", `Cannot store system flag ${bad}`);
+    return c.json((await storeFlags(c.var.db, accountId, mailboxId, req)) satisfies StoreFlagsResult);
+  })
+  .get("/:uid/raw", async (c) => {
+    const accountId = idParam(c.req.param("a"));
+    const mailboxId = idParam(c.req.param("m"));
+    const uid = idParam(c.req.param("uid"));
+    const found = await findMessageBlob(c.var.db, accountId, mailboxId, uid);
+    if (!found) throw apiError("not_found", "No such message");
+    const range = parseRange(c.req.header("range"), found.size);
+    if (range === "unsatisfiable") {
+      const res = errorResponse(apiError("bad_request", "Range not satisfiable", 416));
+      res.headers.set("content-range", `bytes */${found.size}`);
+      return res;
+    }
+    const object = await c.env.MAIL.get(found.blobKey, range ? { range } : {});
+    if (!object) {
+      // A row without its blob breaks the ingest invariant: worth a loud log, and a retryable answer.
+      console.error("edge: message row without blob", { accountId, mailboxId, uid, blobKey: found.blobKey });
+      throw apiError("blob_missing");
+    }
+    const headers = new Headers({ "content-type": "message/rfc822", "accept-ranges": "bytes" });
+    if (range) {
+      headers.set("content-length", String(range.length));
+      headers.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`);
+      return new Response(object.body, { status: 206, headers });
+    }
+    headers.set("content-length", String(object.size));
+    return new Response(object.body, { status: 200, headers });
+  });
