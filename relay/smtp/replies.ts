@@ -50,7 +50,7 @@ export function installEnhancedCodePassThrough(): void {
   };
   const send = proto.send;
   proto.send = function (this: unknown, code: number, data: unknown, context?: unknown) {
-    if (context === undefined && typeof data === "string" && ENHANCED_CODE.test(data)) context = false;
+    if (typeof data === "string" && ENHANCED_CODE.test(data)) context = false;
     return send.call(this, code, data, context);
   };
 }

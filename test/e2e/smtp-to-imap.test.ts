@@ -61,7 +61,7 @@ describe("SMTP in, stored at the edge, read over IMAP", () => {
       tls: { rejectUnauthorized: false },
     });
     const info = await transport.sendMail({ envelope: { from: "alice@sender.example", to: [to] }, raw: sent });
-    assert.match(info.response, /^250 2\.6\.0 /);
+    assert.match(info.response, /^250 2\.6\.0 Stored as [0-9a-f-]{36}$/);
     assert.deepEqual(info.accepted, [to]);
   });
 
