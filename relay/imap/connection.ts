@@ -1,6 +1,7 @@
 /**
- * One IMAP connection: owns the socket, feeds bytes to the command reader, runs commands one
- * at a time in arrival order (pipelined commands queue up), and writes responses with
+ * One IMAP connection: owns the socket, feeds bytes to the command reader, pulls one command
+ * at a time and finishes it before reading the next (so pipelined bytes are read in the mode
+ * the previous command left: AUTHENTICATE lines, STARTTLS discard), and writes responses with
  * backpressure. It knows nothing of storage beyond handing the MailStore to commands.
  */
 import { Socket } from "node:net";
