@@ -8,6 +8,7 @@ import type { SMTPServer } from "smtp-server";
 import type { RelayConfig } from "./config.ts";
 import { EdgeClient } from "./edge/client.ts";
 import { createImapServer, type ImapServer } from "./imap/server.ts";
+import { ChangeFeed } from "./imap/change-feed.ts";
 import { createMxServer } from "./smtp/mx.ts";
 import { loadTls, type TlsMaterial } from "./tls.ts";
 
@@ -24,10 +25,11 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
   const host = config.listen.host;
   const closers: (() => Promise<void>)[] = [];
   const ports: RunningRelay["ports"] = { mx: null, imaps: null, imap: null };
+  const changes = new ChangeFeed();
 
   try {
     if (config.listen.mx !== null) {
-      const mx = createMxServer({ edge, hostname: config.hostname, tls, limits: config.smtpLimits, log });
+      const mx = createMxServer({ edge, hostname: config.hostname, tls, limits: config.smtpLimits, changes, log });
       ports.mx = await listen(mx.server, config.listen.mx, host);
       closers.push(() => closeSmtp(mx));
     }
@@ -39,6 +41,7 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
         tls: () => tls,
         limits: config.imapLimits,
         implicitTls: kind === "imaps",
+        changes,
         log,
       });
       ports[kind] = await listen(imap.server, port, host);

@@ -10,10 +10,20 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { z } from "zod";
+import { z as zod } from "zod";
 import {
   ApiError,
+  AppendResult,
   AuthResult,
   BlobStored,
+  ChangesResult,
+  CopyResult,
+  ExpungeResult,
+  Mailbox,
+  QuotaResult,
+  SearchResult,
+  StatusResult,
+  SubscriptionList,
   DeliveryResult,
   FetchResult,
   MailboxList,
@@ -21,7 +31,11 @@ import {
   RecipientCheckResult,
   RELAY_API_PREFIX,
   StoreFlagsResult,
+  type AppendRequest,
   type AuthRequest,
+  type CopyRequest,
+  type CreateMailboxRequest,
+  type SearchRequest,
   type DeliveryRequest,
   type ErrorCode,
   type StoreFlagsRequest,
@@ -42,6 +56,8 @@ export interface ByteRange {
   /** Exclusive. */
   end: number;
 }
+
+const Empty = zod.object({}).passthrough();
 
 export class EdgeClient {
   readonly #base: string;
@@ -90,8 +106,69 @@ export class EdgeClient {
     return this.#call("GET", `/accounts/${accountId}/mailboxes`, MailboxList);
   }
 
-  selectMailbox(accountId: number, name: string): Promise<MailboxSnapshot> {
-    return this.#call("POST", `/accounts/${accountId}/mailboxes/select`, MailboxSnapshot, { json: { name } });
+  selectMailbox(accountId: number, name: string, claimRecent = false): Promise<MailboxSnapshot> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/select`, MailboxSnapshot, {
+      json: { name, claimRecent },
+    });
+  }
+
+  createMailbox(accountId: number, request: CreateMailboxRequest): Promise<Mailbox> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes`, Mailbox, { json: request });
+  }
+
+  async deleteMailbox(accountId: number, name: string): Promise<void> {
+    await this.#call("POST", `/accounts/${accountId}/mailboxes/delete`, Empty, { json: { name } });
+  }
+
+  async renameMailbox(accountId: number, from: string, to: string): Promise<void> {
+    await this.#call("POST", `/accounts/${accountId}/mailboxes/rename`, Empty, { json: { from, to } });
+  }
+
+  async subscribe(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    await this.#call("POST", `/accounts/${accountId}/mailboxes/subscribe`, Empty, { json: { name, subscribed } });
+  }
+
+  listSubscriptions(accountId: number): Promise<SubscriptionList> {
+    return this.#call("GET", `/accounts/${accountId}/subscriptions`, SubscriptionList);
+  }
+
+  /** Without names: every mailbox of the account. */
+  mailboxStatus(accountId: number, names?: string[]): Promise<StatusResult> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/status`, StatusResult, {
+      json: names ? { names } : {},
+    });
+  }
+
+  changes(accountId: number, mailboxId: number, sinceModseq: number): Promise<ChangesResult> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/${mailboxId}/changes`, ChangesResult, {
+      json: { sinceModseq },
+    });
+  }
+
+  expunge(accountId: number, mailboxId: number, uids?: number[]): Promise<ExpungeResult> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/${mailboxId}/messages/expunge`, ExpungeResult, {
+      json: uids ? { uids } : {},
+    });
+  }
+
+  copyMessages(accountId: number, mailboxId: number, request: CopyRequest): Promise<CopyResult> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/${mailboxId}/messages/copy`, CopyResult, {
+      json: request,
+    });
+  }
+
+  append(accountId: number, request: AppendRequest): Promise<AppendResult> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/append`, AppendResult, { json: request });
+  }
+
+  search(accountId: number, mailboxId: number, request: SearchRequest): Promise<SearchResult> {
+    return this.#call("POST", `/accounts/${accountId}/mailboxes/${mailboxId}/messages/search`, SearchResult, {
+      json: request,
+    });
+  }
+
+  quota(accountId: number): Promise<QuotaResult> {
+    return this.#call("GET", `/accounts/${accountId}/quota`, QuotaResult);
   }
 
   fetchMessages(accountId: number, mailboxId: number, uids: number[]): Promise<FetchResult> {

@@ -10,6 +10,9 @@ import type { Readable } from "node:stream";
 import { once } from "node:events";
 import { EdgeError } from "../edge/errors.ts";
 import { commandTable } from "./commands/index.ts";
+import { mailboxCapabilities } from "./commands/mailbox-commands.ts";
+import { messageCapabilities } from "./commands/message-commands.ts";
+import type { ChangeFeed } from "./change-feed.ts";
 import type { ImapLimits } from "./limits.ts";
 import type { MailStore } from "./mail-store.ts";
 import { CommandReader, type ReaderEvent } from "./protocol/reader.ts";
@@ -25,12 +28,17 @@ export interface ConnectionOptions {
   secureContext: () => SecureContext;
   /** True when the socket is already TLS (port 993). */
   implicitTls: boolean;
+  /** Mailbox changes made through this relay, for IDLE and change reporting. */
+  changes: ChangeFeed;
   log?: (line: string) => void;
 }
 
 export class ImapConnection {
   state: SessionState = { kind: "notAuthenticated" };
+  /** Extensions the client turned on with ENABLE (RFC 5161), upper-case: CONDSTORE, QRESYNC, IMAP4REV2, UTF8=ACCEPT. */
+  readonly enabled = new Set<string>();
   readonly store: MailStore;
+  readonly changes: ChangeFeed;
   readonly limits: ImapLimits;
   readonly remoteAddress: string;
   authFailures = 0;
@@ -46,6 +54,7 @@ export class ImapConnection {
   constructor(socket: Socket, options: ConnectionOptions) {
     this.#options = options;
     this.store = options.store;
+    this.changes = options.changes;
     this.limits = options.limits;
     this.#socket = socket;
     this.#secure = options.implicitTls;
@@ -78,7 +87,7 @@ export class ImapConnection {
       if (!this.#secure) caps.push("STARTTLS", "LOGINDISABLED");
       else caps.push("AUTH=PLAIN", "SASL-IR");
     } else {
-      caps.push("SASL-IR", "SPECIAL-USE");
+      caps.push("SASL-IR", "SPECIAL-USE", ...mailboxCapabilities, ...messageCapabilities);
     }
     return caps;
   }

@@ -81,6 +81,20 @@ export class MailboxView {
     return expandSequenceSet(set, this.#uids.length).map((seq) => this.#uids[seq - 1]!);
   }
 
+  /**
+   * Drops expunged messages and returns their sequence numbers, highest first: sent in that
+   * order, each number is still right when the client applies it (RFC 9051 §7.5.1).
+   */
+  remove(uids: readonly number[]): number[] {
+    const gone = new Set(uids);
+    const seqs: number[] = [];
+    for (let i = this.#uids.length - 1; i >= 0; i--) if (gone.has(this.#uids[i]!)) seqs.push(i + 1);
+    if (seqs.length === 0) return seqs;
+    this.#uids = this.#uids.filter((uid) => !gone.has(uid));
+    for (const uid of gone) this.#flags.delete(uid);
+    return seqs;
+  }
+
   /** Brings the view up to a newer snapshot and says what the client must be told. */
   update(snapshot: MailboxSnapshot): ViewChanges {
     const next = new Set(snapshot.messages.map((m) => m.uid));

@@ -8,12 +8,14 @@ import type { TlsMaterial } from "../tls.ts";
 import { ImapConnection } from "./connection.ts";
 import type { ImapLimits } from "./limits.ts";
 import type { MailStore } from "./mail-store.ts";
+import type { ChangeFeed } from "./change-feed.ts";
 
 export interface ImapServerOptions {
   store: MailStore;
   tls: () => TlsMaterial;
   limits: ImapLimits;
   implicitTls: boolean;
+  changes: ChangeFeed;
   log?: (line: string) => void;
 }
 
@@ -31,6 +33,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       limits: options.limits,
       secureContext,
       implicitTls: options.implicitTls,
+      changes: options.changes,
       ...(options.log ? { log: options.log } : {}),
     });
     connections.add(conn);

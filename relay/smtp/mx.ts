@@ -11,6 +11,7 @@
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { EdgeClient } from "../edge/client.ts";
 import type { TlsMaterial } from "../tls.ts";
+import type { ChangeFeed } from "../imap/change-feed.ts";
 import { deliverInbound } from "./inbound.ts";
 import type { SmtpLimits } from "./limits.ts";
 import { installEnhancedCodePassThrough, replies, replyForEdgeError } from "./replies.ts";
@@ -20,6 +21,8 @@ export interface MxOptions {
   hostname: string;
   tls: TlsMaterial;
   limits: SmtpLimits;
+  /** Told of every stored copy, so IDLE sessions on this relay see new mail at once. */
+  changes?: ChangeFeed;
   log?: (line: string) => void;
 }
 
@@ -76,6 +79,7 @@ export function createMxServer(options: MxOptions): SMTPServer {
                 secure: session.secure,
               },
             );
+            for (const copy of result.stored) options.changes?.publish({ accountId: copy.accountId, mailboxId: copy.mailboxId });
             callback(null, `2.6.0 Stored as ${result.deliveryId}`);
           } catch (err) {
             log(`delivery from <${mailFrom}> failed: ${String(err)}`);

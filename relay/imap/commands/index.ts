@@ -13,6 +13,8 @@ import { examine, select } from "./select.ts";
 import { starttls } from "./starttls.ts";
 import { store } from "./store.ts";
 import type { CommandSpec } from "./types.ts";
+import { mailboxCommands } from "./mailbox-commands.ts";
+import { messageCommands } from "./message-commands.ts";
 
 export const commandTable: Readonly<Record<string, CommandSpec>> = {
   CAPABILITY: capability,
@@ -28,4 +30,6 @@ export const commandTable: Readonly<Record<string, CommandSpec>> = {
   "UID FETCH": fetch,
   STORE: store,
   "UID STORE": store,
+  ...mailboxCommands,
+  ...messageCommands,
 };
