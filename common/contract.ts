@@ -23,6 +23,7 @@
  */
 import { z } from "zod";
 import type { MessageIndex } from "./mime/index.ts";
+import { SearchDate, SearchKey, SortKey } from "./search.ts";
 
 export const RELAY_API_PREFIX = "/relay/v1";
 export const ADMIN_API_PREFIX = "/admin/v1";
@@ -52,6 +53,14 @@ export const ErrorCode = z.enum([
   "too_large",
   "unavailable",
   "internal",
+  /** A mailbox of that name exists (IMAP ALREADYEXISTS). */
+  "already_exists",
+  /** The operation can never succeed as asked, e.g. DELETE INBOX (IMAP CANNOT). */
+  "cannot",
+  /** The target mailbox of APPEND/COPY/MOVE does not exist (IMAP TRYCREATE). */
+  "try_create",
+  /** The account's storage quota would be exceeded (IMAP OVERQUOTA, SMTP 452 4.2.2). */
+  "over_quota",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -86,6 +95,38 @@ const MessageIndexShape = z
   .passthrough()
   .transform((v) => v as unknown as MessageIndex);
 
+/**
+ * What SEARCH, SORT and THREAD need of a message, computed once at ingest by
+ * common/mime/search-fields.ts (decoding is the relay's work, not the edge's CPU budget).
+ */
+export const SearchFields = z.object({
+  /** Decoded header fields folded with foldForSearch, one `name: value` per line, name lower-case. */
+  headers: z.string().max(256 * 1024),
+  /** Decoded, folded text of the message's text parts (what BODY searches), truncated at 1 MiB. */
+  body: z.string().max(1024 * 1024),
+  /** The Date: header's calendar date in its own zone; null when missing or unparseable. */
+  sentDate: SearchDate.nullable(),
+  /** The Date: header as ms since the epoch (SORT DATE); null when missing or unparseable. */
+  sentAt: z.number().int().nullable(),
+  sort: z.object({
+    /** RFC 5256 base subject. */
+    subject: z.string(),
+    /** addr-mailbox of the first From/To/Cc address, lower case (RFC 5256 §3). */
+    from: z.string(),
+    to: z.string(),
+    cc: z.string(),
+    /** RFC 5957 display names (fall back to the address). */
+    displayFrom: z.string(),
+    displayTo: z.string(),
+  }),
+  thread: z.object({
+    messageId: z.string().nullable(),
+    inReplyTo: z.string().nullable(),
+    references: z.array(z.string()).max(1000),
+  }),
+});
+export type SearchFields = z.infer<typeof SearchFields>;
+
 export const DeliveryRequest = z.object({
   /** Chosen by the relay; a replay with the same key returns the first result and stores nothing. */
   idempotencyKey: z.string().min(8).max(200),
@@ -95,6 +136,8 @@ export const DeliveryRequest = z.object({
     recipients: z.array(EmailAddress).min(1).max(1000),
   }),
   index: MessageIndexShape,
+  /** Absent: the message is found only by non-text keys until re-indexed. */
+  search: SearchFields.optional(),
 });
 /** What the relay sends: the index is the real MessageIndex (the schema only checks its outer shape). */
 export type DeliveryRequest = Omit<z.input<typeof DeliveryRequest>, "index"> & { index: MessageIndex };
@@ -156,7 +199,14 @@ export type Mailbox = z.infer<typeof Mailbox>;
 export const MailboxList = z.object({ mailboxes: z.array(Mailbox) });
 export type MailboxList = z.infer<typeof MailboxList>;
 
-export const SelectRequest = z.object({ name: z.string().min(1).max(1000) });
+export const SelectRequest = z.object({
+  name: z.string().min(1).max(1000),
+  /**
+   * SELECT (not EXAMINE): this session takes the \Recent messages — the edge moves the
+   * mailbox's recent mark to uidnext in the same statement that reads it (RFC 3501 §2.3.2).
+   */
+  claimRecent: z.boolean().default(false),
+});
 export type SelectRequest = z.input<typeof SelectRequest>;
 
 /** A flag or keyword as IMAP spells it (`\Seen`, `$Forwarded`). */
@@ -166,7 +216,12 @@ export const MessageFlags = z.object({ uid: z.number().int(), flags: z.array(z.s
 export type MessageFlags = z.infer<typeof MessageFlags>;
 
 /** Everything SELECT needs in one call: the mailbox and the UID/flags of every message, ascending by UID. */
-export const MailboxSnapshot = z.object({ mailbox: Mailbox, messages: z.array(MessageFlags) });
+export const MailboxSnapshot = z.object({
+  mailbox: Mailbox,
+  messages: z.array(MessageFlags),
+  /** Messages with uid >= this are \Recent in this session (uidnext when none are). */
+  recentFromUid: z.number().int().default(0),
+});
 export type MailboxSnapshot = z.infer<typeof MailboxSnapshot>;
 
 export const FetchRequest = z.object({ uids: z.array(z.number().int().positive()).max(100_000) });
@@ -190,11 +245,148 @@ export const StoreFlagsRequest = z.object({
   uids: z.array(z.number().int().positive()).min(1).max(100_000),
   mode: z.enum(["add", "remove", "replace"]),
   flags: z.array(Flag).max(100),
+  /** CONDSTORE UNCHANGEDSINCE: messages whose modseq is higher are left alone and listed in `modified`. */
+  unchangedSince: z.number().int().min(0).optional(),
 });
 export type StoreFlagsRequest = z.input<typeof StoreFlagsRequest>;
 
-export const StoreFlagsResult = z.object({ updated: z.array(MessageFlags), highestmodseq: z.number().int() });
+export const StoreFlagsResult = z.object({
+  updated: z.array(MessageFlags),
+  highestmodseq: z.number().int(),
+  /** UIDs that failed the UNCHANGEDSINCE test (RFC 7162 §3.1.3 MODIFIED). */
+  modified: z.array(z.number().int()).default([]),
+});
 export type StoreFlagsResult = z.infer<typeof StoreFlagsResult>;
+
+// ---- mailbox management, changes, expunge, copy/move, append, search, quota --------------
+//
+//   POST /relay/v1/accounts/:a/mailboxes                 CreateMailboxRequest → Mailbox (409 already_exists)
+//   POST /relay/v1/accounts/:a/mailboxes/delete          MailboxNameRequest → {} (404 no_such_mailbox, 400 cannot: INBOX or has children)
+//   POST /relay/v1/accounts/:a/mailboxes/rename          RenameMailboxRequest → {} (children move along; INBOX: messages move, INBOX stays)
+//   POST /relay/v1/accounts/:a/mailboxes/subscribe       SubscribeRequest → {} (a name that does not exist may be subscribed)
+//   POST /relay/v1/accounts/:a/mailboxes/status          StatusRequest → StatusResult
+//   GET  /relay/v1/accounts/:a/subscriptions             → SubscriptionList
+//   POST /relay/v1/accounts/:a/mailboxes/:m/changes      ChangesRequest → ChangesResult
+//   POST /relay/v1/accounts/:a/mailboxes/:m/messages/expunge  ExpungeRequest → ExpungeResult
+//   POST /relay/v1/accounts/:a/mailboxes/:m/messages/copy     CopyRequest → CopyResult (404 try_create, 422 over_quota)
+//   POST /relay/v1/accounts/:a/mailboxes/append          AppendRequest → AppendResult (404 try_create, 422 over_quota)
+//   POST /relay/v1/accounts/:a/mailboxes/:m/messages/search   SearchRequest → SearchResult
+//   GET  /relay/v1/accounts/:a/quota                     → QuotaResult
+
+export const MailboxName = z.string().min(1).max(1000);
+
+export const CreateMailboxRequest = z.object({ name: MailboxName, specialUse: SpecialUse.exclude(["inbox"]).optional() });
+export type CreateMailboxRequest = z.input<typeof CreateMailboxRequest>;
+
+export const MailboxNameRequest = z.object({ name: MailboxName });
+export const RenameMailboxRequest = z.object({ from: MailboxName, to: MailboxName });
+export const SubscribeRequest = z.object({ name: MailboxName, subscribed: z.boolean() });
+export const SubscriptionList = z.object({ names: z.array(z.string()) });
+export type SubscriptionList = z.infer<typeof SubscriptionList>;
+
+export const MailboxStatus = Mailbox.extend({
+  messages: z.number().int(),
+  unseen: z.number().int(),
+  deleted: z.number().int(),
+  /** Sum of RFC822.SIZE (STATUS=SIZE). */
+  size: z.number().int(),
+  /** Messages with uid >= the recent mark (not claimed by STATUS). */
+  recent: z.number().int(),
+});
+export type MailboxStatus = z.infer<typeof MailboxStatus>;
+
+/** Without names: every mailbox of the account (LIST-STATUS). */
+export const StatusRequest = z.object({ names: z.array(MailboxName).max(10_000).optional() });
+export type StatusRequest = z.input<typeof StatusRequest>;
+export const StatusResult = z.object({ mailboxes: z.array(MailboxStatus) });
+export type StatusResult = z.infer<typeof StatusResult>;
+
+export const ChangesRequest = z.object({ sinceModseq: z.number().int().min(0) });
+/**
+ * Everything that changed after `sinceModseq`: messages added or whose flags changed, and the
+ * UIDs expunged since (the edge keeps a tombstone per expunged UID with its modseq, which is
+ * also what QRESYNC's VANISHED (EARLIER) needs).
+ */
+export const ChangesResult = z.object({
+  mailbox: Mailbox,
+  messages: z.array(MessageFlags),
+  expunged: z.array(z.number().int()),
+});
+export type ChangesResult = z.infer<typeof ChangesResult>;
+
+/** Expunges the \Deleted messages, only among `uids` when given (UID EXPUNGE). */
+export const ExpungeRequest = z.object({ uids: z.array(z.number().int().positive()).max(100_000).optional() });
+export type ExpungeRequest = z.input<typeof ExpungeRequest>;
+export const ExpungeResult = z.object({ expunged: z.array(z.number().int()), highestmodseq: z.number().int() });
+export type ExpungeResult = z.infer<typeof ExpungeResult>;
+
+export const CopyRequest = z.object({
+  uids: z.array(z.number().int().positive()).min(1).max(100_000),
+  target: MailboxName,
+  /** MOVE: copy and expunge from the source in one transaction (RFC 6851). */
+  move: z.boolean().default(false),
+});
+export type CopyRequest = z.input<typeof CopyRequest>;
+/** `mapping` is [source uid, new uid] in ascending source order (COPYUID, RFC 4315). */
+export const CopyResult = z.object({
+  uidvalidity: z.number().int(),
+  mapping: z.array(z.tuple([z.number().int(), z.number().int()])),
+  /** The source mailbox's highestmodseq after a MOVE expunged from it. */
+  highestmodseq: z.number().int(),
+});
+export type CopyResult = z.infer<typeof CopyResult>;
+
+export const AppendMessage = z.object({
+  blob: BlobStored,
+  index: MessageIndexShape,
+  search: SearchFields.optional(),
+  flags: z.array(Flag).max(100).default([]),
+  /** ms since the epoch; default now. */
+  internalDate: z.number().int().optional(),
+});
+/** MULTIAPPEND (RFC 3502): all messages are stored in one transaction, or none. */
+export const AppendRequest = z.object({ name: MailboxName, messages: z.array(AppendMessage).min(1).max(1000) });
+export type AppendRequest = Omit<z.input<typeof AppendRequest>, "messages"> & {
+  messages: (Omit<z.input<typeof AppendMessage>, "index"> & { index: MessageIndex })[];
+};
+export const AppendResult = z.object({ mailboxId: z.number().int(), uidvalidity: z.number().int(), uids: z.array(z.number().int()) });
+export type AppendResult = z.infer<typeof AppendResult>;
+
+export const SearchRequest = z.object({
+  criteria: SearchKey,
+  /** SORT: the order of the returned UIDs; ties are broken by UID (RFC 5256 §3). Absent: ascending UID. */
+  sort: z.array(SortKey).max(10).optional(),
+  /** THREAD: also return each match's threading keys. */
+  threadKeys: z.boolean().default(false),
+});
+export type SearchRequest = z.input<typeof SearchRequest>;
+
+export const ThreadKeys = z.object({
+  uid: z.number().int(),
+  messageId: z.string().nullable(),
+  inReplyTo: z.string().nullable(),
+  references: z.array(z.string()),
+  baseSubject: z.string(),
+  /** Sent date, falling back to the internal date (RFC 5256 §2.2). */
+  date: z.number().int(),
+});
+export type ThreadKeys = z.infer<typeof ThreadKeys>;
+
+export const SearchResult = z.object({
+  uids: z.array(z.number().int()),
+  /** The highest modseq among the matches (CONDSTORE SEARCH response), null when none. */
+  highestModseq: z.number().int().nullable(),
+  threadKeys: z.array(ThreadKeys).optional(),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const QuotaResult = z.object({
+  /** Octets used: the sum of RFC822.SIZE over all messages of the account. */
+  usage: z.number().int(),
+  /** Octets allowed; null = unlimited. */
+  limit: z.number().int().nullable(),
+});
+export type QuotaResult = z.infer<typeof QuotaResult>;
 
 // ---- admin API (Authorization: Bearer <ADMIN_TOKEN>) -----------------------------------
 
@@ -236,6 +428,10 @@ export const Account = z.object({
   mailboxes: z.array(z.object({ name: z.string(), role: SpecialUse.nullable() })).optional(),
 });
 export type Account = z.infer<typeof Account>;
+
+/** PUT /admin/v1/accounts/:id/quota: the storage limit in octets, null for none. */
+export const SetQuotaRequest = z.object({ storageBytes: z.number().int().min(0).nullable() });
+export type SetQuotaRequest = z.input<typeof SetQuotaRequest>;
 
 /** A blob in R2 that no message row references: garbage left by a delivery that failed before its D1 batch. */
 export const OrphanBlob = z.object({ key: z.string(), size: z.number().int(), uploaded: z.string() });

@@ -46,6 +46,16 @@ const SPECS: Record<ErrorCode, ErrorSpec> = {
   too_large: { status: 413, temporary: false, smtp: { code: 552, enhanced: "5.3.4" }, imap: "TOOBIG", message: "Message too large" },
   unavailable: { status: 503, temporary: true, smtp: TRY_LATER, imap: "UNAVAILABLE", message: "Service temporarily unavailable" },
   internal: { status: 500, temporary: true, smtp: TRY_LATER, imap: "SERVERBUG", message: "Internal error, try again later" },
+  already_exists: { status: 409, temporary: false, imap: "ALREADYEXISTS", message: "Mailbox already exists" },
+  cannot: { status: 400, temporary: false, imap: "CANNOT", message: "Operation not permitted" },
+  try_create: { status: 404, temporary: false, imap: "TRYCREATE", message: "Mailbox does not exist" },
+  over_quota: {
+    status: 422,
+    temporary: true,
+    smtp: { code: 452, enhanced: "4.2.2" },
+    imap: "OVERQUOTA",
+    message: "Quota exceeded",
+  },
 };
 
 /** An ApiError on its way out. Thrown by store and route code; rendered by {@link errorResponse}. */

@@ -55,7 +55,7 @@ export async function selectMailbox(db: Db, accountId: number, name: string): Pr
   ]);
   const mailbox = found[0];
   if (!mailbox) throw apiError("no_such_mailbox");
-  return { mailbox: toMailbox(mailbox), messages: list };
+  return { mailbox: toMailbox(mailbox), messages: list, recentFromUid: mailbox.uidnext };
 }
 
 export function canonicalName(name: string): string {

@@ -96,7 +96,7 @@ export async function storeFlags(
     const changes = rows
       .map((r) => ({ ...r, next: applyFlags(r.flags, req.mode, req.flags) }))
       .filter((r) => !sameFlags(r.flags, r.next));
-    if (changes.length === 0) return { updated: sorted(updated), highestmodseq: box.highestmodseq };
+    if (changes.length === 0) return { updated: sorted(updated), highestmodseq: box.highestmodseq, modified: [] };
 
     // One transaction: bump HIGHESTMODSEQ, then give each changed row that value — but only if the
     // row still has the MODSEQ we read; a row a concurrent STORE changed meanwhile is left alone and
@@ -135,7 +135,7 @@ export async function storeFlags(
         written++;
       }
     }
-    if (written === changes.length) return { updated: sorted(updated), highestmodseq };
+    if (written === changes.length) return { updated: sorted(updated), highestmodseq, modified: [] };
   }
   throw apiError("unavailable", "Too many concurrent flag changes, try again");
 }
