@@ -127,6 +127,7 @@ describe("mailboxes and messages", () => {
         { uid: 1, flags: ["\\Flagged", "\\Seen", "$Forwarded"], modseq: next },
         { uid: 2, flags: ["\\Flagged", "\\Seen", "$Forwarded"], modseq: next },
       ],
+      modified: [],
     });
     const after = (await select(alice, "INBOX")).body;
     assert.equal(after.mailbox.highestmodseq, next);
@@ -137,7 +138,7 @@ describe("mailboxes and messages", () => {
     const before = (await select(alice, "INBOX")).body.mailbox.highestmodseq;
     const r = await flags([1, 2], "add", ["\\SEEN", "$forwarded"]);
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, { highestmodseq: before, updated: [] });
+    assert.deepEqual(r.body, { highestmodseq: before, updated: [], modified: [] });
   });
 
   it("removes and replaces flags, case-insensitively, keeping keyword order", async () => {
