@@ -100,8 +100,12 @@ const MessageIndexShape = z
  * common/mime/search-fields.ts (decoding is the relay's work, not the edge's CPU budget).
  */
 export const SearchFields = z.object({
-  /** Decoded header fields folded with foldForSearch, one `name: value` per line, name lower-case. */
-  headers: z.string().max(256 * 1024),
+  /**
+   * Every header field's decoded value folded with foldForSearch, by lower-case field name, in
+   * message order (HEADER, FROM, TO, CC, BCC, SUBJECT and TEXT search these). Stored as JSON so
+   * SQL can search one field's values (json_each) without a table per field.
+   */
+  headers: z.record(z.string(), z.array(z.string())),
   /** Decoded, folded text of the message's text parts (what BODY searches), truncated at 1 MiB. */
   body: z.string().max(1024 * 1024),
   /** The Date: header's calendar date in its own zone; null when missing or unparseable. */
