@@ -8,6 +8,7 @@ import { Socket } from "node:net";
 import { TLSSocket, type SecureContext } from "node:tls";
 import type { Readable } from "node:stream";
 import { once } from "node:events";
+import { constants as zlibConstants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
 import { EdgeError } from "../edge/errors.ts";
 import { commandTable } from "./commands/index.ts";
 import { mailboxCapabilities } from "./commands/mailbox-commands.ts";
@@ -43,6 +44,9 @@ export class ImapConnection {
   readonly remoteAddress: string;
   authFailures = 0;
   #socket: Socket;
+  /** Set once COMPRESS=DEFLATE is active (RFC 4978): every write goes through it. */
+  #deflate: DeflateRaw | null = null;
+  #flushScheduled = false;
   #secure: boolean;
   #reader: CommandReader;
   #dataWaiter: (() => void) | null = null;
@@ -85,9 +89,10 @@ export class ImapConnection {
     const caps = ["IMAP4rev1"];
     if (this.state.kind === "notAuthenticated") {
       if (!this.#secure) caps.push("STARTTLS", "LOGINDISABLED");
-      else caps.push("AUTH=PLAIN", "SASL-IR");
+      else caps.push("AUTH=PLAIN", "AUTH=LOGIN", "SASL-IR");
     } else {
       caps.push("SASL-IR", "SPECIAL-USE", ...mailboxCapabilities, ...messageCapabilities);
+      if (!this.compressed) caps.push("COMPRESS=DEFLATE");
     }
     return caps;
   }
@@ -95,7 +100,52 @@ export class ImapConnection {
   /** Writes bytes, waiting while the socket's buffer is full. */
   async send(data: Buffer | string): Promise<void> {
     if (this.#closed) return;
+    const deflate = this.#deflate;
+    if (deflate) {
+      const ok = deflate.write(data);
+      this.#scheduleFlush(deflate);
+      if (!ok) await Promise.race([once(deflate, "drain"), once(this.#socket, "close")]);
+      return;
+    }
     if (!this.#socket.write(data)) await this.#drained();
+  }
+
+  get compressed(): boolean {
+    return this.#deflate !== null;
+  }
+
+  /**
+   * COMPRESS DEFLATE: from now on both directions are raw deflate streams. Called after the
+   * tagged OK went out uncompressed; the client sends nothing in between (RFC 4978 §3).
+   */
+  startCompression(): void {
+    this.#reader.discardBuffered();
+    const socket = this.#socket;
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw();
+    socket.off("data", this.#onData);
+    socket.on("data", (chunk: Buffer) => inflate.write(chunk));
+    inflate.on("data", this.#onData);
+    const broken = (err: Error) => {
+      this.#options.log?.(`imap compression failed for ${this.remoteAddress}: ${err.message}`);
+      this.#closed = true;
+      this.#wake();
+      socket.destroy();
+    };
+    inflate.on("error", broken);
+    deflate.on("error", broken);
+    deflate.pipe(socket, { end: false });
+    this.#deflate = deflate;
+  }
+
+  /** Flushes once per turn of the event loop, so a burst of writes shares one sync flush. */
+  #scheduleFlush(deflate: DeflateRaw): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (!this.#closed) deflate.flush(zlibConstants.Z_SYNC_FLUSH);
+    });
   }
 
   /** Copies exactly `length` octets from a stream; a short stream breaks the connection. */
@@ -149,6 +199,11 @@ export class ImapConnection {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     this.#wake();
+    const deflate = this.#deflate;
+    if (deflate) {
+      deflate.end(() => this.#socket.end());
+      return;
+    }
     this.#socket.end();
   }
 

@@ -1,7 +1,9 @@
 /**
- * AUTHENTICATE (RFC 9051 §6.2.2) with SASL PLAIN (RFC 4616), with or without an initial
- * response (SASL-IR, RFC 4959). A client may cancel with "*".
+ * AUTHENTICATE (RFC 9051 §6.2.2) with SASL PLAIN (RFC 4616) and LOGIN (the informal mechanism
+ * Outlook and old clients use, draft-murchison-sasl-login), with or without an initial
+ * response (SASL-IR, RFC 4959). A client may cancel any step with "*".
  */
+import type { ImapConnection } from "../connection.ts";
 import { ImapProtocolError } from "../protocol/errors.ts";
 import { signIn } from "./login.ts";
 import type { CommandSpec } from "./types.ts";
@@ -12,23 +14,19 @@ export const authenticate: CommandSpec = {
     const mechanism = args.atom().toUpperCase();
     const initial = args.remaining() > 0 ? args.atom() : null;
     args.end();
-    if (mechanism !== "PLAIN") {
+    if (mechanism !== "PLAIN" && mechanism !== "LOGIN") {
       throw new ImapProtocolError("NO", "Unsupported authentication mechanism", { code: "CANNOT" });
     }
     if (!conn.secure) {
       throw new ImapProtocolError("NO", "Plaintext authentication disallowed without TLS", { code: "PRIVACYREQUIRED" });
     }
-    let response: string;
-    if (initial !== null) {
-      response = initial === "=" ? "" : initial;
-    } else {
-      const line = await conn.readLine("");
-      if (line === null) throw new ImapProtocolError("BAD", "Connection closed");
-      response = line.toString("latin1").trim();
+    if (mechanism === "LOGIN") {
+      const username = initial !== null ? decode(initial) : await step(conn, "VXNlcm5hbWU6"); // "Username:"
+      const password = await step(conn, "UGFzc3dvcmQ6"); // "Password:"
+      return signIn(conn, username, password);
     }
-    if (response === "*") throw new ImapProtocolError("BAD", "Authentication canceled");
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(response)) throw new ImapProtocolError("BAD", "Invalid base64 data");
-    const parts = Buffer.from(response, "base64").toString("utf8").split("\0");
+    const response = initial !== null ? decode(initial) : await step(conn, "");
+    const parts = response.split("\0");
     if (parts.length !== 3) throw new ImapProtocolError("BAD", "Malformed PLAIN response");
     const [authzid, authcid, password] = parts as [string, string, string];
     if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase()) {
@@ -37,3 +35,20 @@ export const authenticate: CommandSpec = {
     return signIn(conn, authcid, password);
   },
 };
+
+/** One challenge/response round: sends `+ challenge`, returns the decoded answer. */
+async function step(conn: ImapConnection, challenge: string): Promise<string> {
+  const line = await conn.readLine(challenge);
+  if (line === null) throw new ImapProtocolError("BAD", "Connection closed");
+  return decode(line.toString("latin1").trim());
+}
+
+/** SASL base64, where "=" alone is an empty initial response (RFC 4959 §3). */
+function decode(text: string): string {
+  if (text === "*") throw new ImapProtocolError("BAD", "Authentication canceled");
+  if (text === "=") return "";
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
+    throw new ImapProtocolError("BAD", "Invalid base64 data");
+  }
+  return Buffer.from(text, "base64").toString("utf8");
+}

@@ -4,6 +4,7 @@
  */
 import { authenticate } from "./authenticate.ts";
 import { capability } from "./capability.ts";
+import { compress } from "./compress.ts";
 import { fetch } from "./fetch.ts";
 import { list } from "./list.ts";
 import { login } from "./login.ts";
@@ -23,6 +24,7 @@ export const commandTable: Readonly<Record<string, CommandSpec>> = {
   STARTTLS: starttls,
   LOGIN: login,
   AUTHENTICATE: authenticate,
+  COMPRESS: compress,
   LIST: list,
   SELECT: select,
   EXAMINE: examine,
