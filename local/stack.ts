@@ -27,6 +27,7 @@ export interface StackOptions {
   edgeTimeoutMs?: number;
   /** Overrides of relay limits, e.g. a small message size for tests. */
   smtpLimits?: Partial<RelayConfig["smtpLimits"]>;
+  imapLimits?: Partial<RelayConfig["imapLimits"]>;
   log?: (line: string) => void;
 }
 
@@ -109,6 +110,7 @@ export class LocalStack {
       tls: this.certificate,
       listen: { host: "127.0.0.1", ...this.#relayPorts },
       smtpLimits: this.options.smtpLimits ?? {},
+      imapLimits: this.options.imapLimits ?? {},
     });
     this.relay = await startRelay(config, this.options.log);
     const p = this.relay.ports;

@@ -41,6 +41,10 @@ export const RelayConfig = z.object({
       idleTimeoutMs: z.number().int().positive().default(imapLimits.idleTimeoutMs),
       preAuthTimeoutMs: z.number().int().positive().default(imapLimits.preAuthTimeoutMs),
       maxAuthFailures: z.number().int().positive().default(imapLimits.maxAuthFailures),
+      maxConnectionsPerIp: z.number().int().positive().default(imapLimits.maxConnectionsPerIp),
+      maxConnectionsPerAccount: z.number().int().positive().default(imapLimits.maxConnectionsPerAccount),
+      commandBurst: z.number().int().positive().default(imapLimits.commandBurst),
+      commandsPerSecond: z.number().int().positive().default(imapLimits.commandsPerSecond),
     })
     .default({ ...imapLimits }),
 });

@@ -9,6 +9,7 @@ import type { RelayConfig } from "./config.ts";
 import { EdgeClient } from "./edge/client.ts";
 import { createImapServer, type ImapServer } from "./imap/server.ts";
 import { ChangeFeed } from "./imap/change-feed.ts";
+import { ConnectionLimiter } from "./imap/connection-limits.ts";
 import { createMxServer } from "./smtp/mx.ts";
 import { loadTls, type TlsMaterial } from "./tls.ts";
 
@@ -26,6 +27,7 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
   const closers: (() => Promise<void>)[] = [];
   const ports: RunningRelay["ports"] = { mx: null, imaps: null, imap: null };
   const changes = new ChangeFeed();
+  const limiter = new ConnectionLimiter(config.imapLimits);
 
   try {
     if (config.listen.mx !== null) {
@@ -42,6 +44,7 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
         limits: config.imapLimits,
         implicitTls: kind === "imaps",
         changes,
+        limiter,
         log,
       });
       ports[kind] = await listen(imap.server, port, host);

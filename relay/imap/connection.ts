@@ -14,6 +14,7 @@ import { commandTable } from "./commands/index.ts";
 import { mailboxCapabilities } from "./commands/mailbox-commands.ts";
 import { messageCapabilities } from "./commands/message-commands.ts";
 import type { ChangeFeed } from "./change-feed.ts";
+import { CommandRate, type ConnectionLimiter } from "./connection-limits.ts";
 import type { ImapLimits } from "./limits.ts";
 import type { MailStore } from "./mail-store.ts";
 import { CommandReader, type ReaderEvent } from "./protocol/reader.ts";
@@ -31,6 +32,7 @@ export interface ConnectionOptions {
   implicitTls: boolean;
   /** Mailbox changes made through this relay, for IDLE and change reporting. */
   changes: ChangeFeed;
+  limiter: ConnectionLimiter;
   log?: (line: string) => void;
 }
 
@@ -43,6 +45,10 @@ export class ImapConnection {
   readonly limits: ImapLimits;
   readonly remoteAddress: string;
   authFailures = 0;
+  readonly limiter: ConnectionLimiter;
+  #rate: CommandRate;
+  /** The account this connection holds a login slot of, released on close. */
+  #loggedInAccount: number | null = null;
   #socket: Socket;
   /** Set once COMPRESS=DEFLATE is active (RFC 4978): every write goes through it. */
   #deflate: DeflateRaw | null = null;
@@ -59,6 +65,8 @@ export class ImapConnection {
     this.#options = options;
     this.store = options.store;
     this.changes = options.changes;
+    this.limiter = options.limiter;
+    this.#rate = new CommandRate(options.limits.commandBurst, options.limits.commandsPerSecond);
     this.limits = options.limits;
     this.#socket = socket;
     this.#secure = options.implicitTls;
@@ -194,7 +202,21 @@ export class ImapConnection {
     this.#attach(secure);
   }
 
+  /** Takes one of the account's login slots for this connection; false when none is left. */
+  claimLoginSlot(accountId: number): boolean {
+    if (!this.limiter.loginTo(accountId)) return false;
+    this.#loggedInAccount = accountId;
+    return true;
+  }
+
+  #releaseLoginSlot(): void {
+    if (this.#loggedInAccount === null) return;
+    this.limiter.logoutFrom(this.#loggedInAccount);
+    this.#loggedInAccount = null;
+  }
+
   close(): void {
+    this.#releaseLoginSlot();
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#idleTimer);
@@ -216,6 +238,7 @@ export class ImapConnection {
       socket.destroy();
     });
     socket.on("close", () => {
+      this.#releaseLoginSlot();
       this.#closed = true;
       clearTimeout(this.#idleTimer);
       this.#wake();
@@ -288,6 +311,9 @@ export class ImapConnection {
       const parsed = parseCommand(event.bytes);
       tag = parsed.tag;
       const byUid = parsed.name.startsWith("UID ");
+      if (!this.#rate.take()) {
+        throw new ImapProtocolError("NO", "Too many commands, slow down", { code: "LIMIT" });
+      }
       const spec = commandTable[parsed.name];
       if (!spec) throw new ImapProtocolError("BAD", `Unknown command ${parsed.name.slice(0, 40)}`);
       if (!spec.states.includes(this.state.kind)) {

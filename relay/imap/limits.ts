@@ -14,6 +14,13 @@ export const imapLimits = {
   preAuthTimeoutMs: 60 * 1000,
   /** Failed logins on one connection before it is closed (slows password guessing). */
   maxAuthFailures: 3,
+  /** Open connections from one IP address; beyond it the greeting is BYE [UNAVAILABLE]. */
+  maxConnectionsPerIp: 500,
+  /** Logged-in sessions of one account (phones, laptops, sync tools); beyond it LOGIN gets NO [LIMIT]. */
+  maxConnectionsPerAccount: 100,
+  /** Commands a connection may send in a burst, and per second after it; beyond it NO [LIMIT]. */
+  commandBurst: 1000,
+  commandsPerSecond: 200,
 } as const;
 
 export type ImapLimits = { -readonly [K in keyof typeof imapLimits]: number };

@@ -23,6 +23,9 @@ export async function signIn(conn: ImapConnection, username: string, password: s
   }
   try {
     const principal = await conn.store.authenticate({ username, password, remoteAddress: conn.remoteAddress });
+    if (!conn.claimLoginSlot(principal.accountId)) {
+      throw new ImapProtocolError("NO", "Too many connections for this account", { code: "LIMIT" });
+    }
     conn.state = { kind: "authenticated", principal };
   } catch (err) {
     if (err instanceof EdgeError && err.code === "auth_failed") {
