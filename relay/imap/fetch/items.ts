@@ -49,7 +49,7 @@ export function parseFetchItems(token: Token): FetchItem[] {
 }
 
 const SECTION = /^(BODY(?:\.PEEK)?)\[([^\]]*)\](?:<(\d+)\.(\d+)>)?$/i;
-const PART = /^((?:[1-9]\d*)(?:\.[1-9]\d*)*)?(?:^|\.|$)(.*)$/;
+const PART = /^((?:[1-9]\d*)(?:\.[1-9]\d*)*)?(?:^|\.|$)(.*)$/s;
 
 export function parseFetchItem(text: string): FetchItem {
   const upper = text.toUpperCase();
