@@ -111,7 +111,8 @@ export async function applyMigrations(db: D1Like): Promise<string[]> {
     const statements = sql
       .split("--> statement-breakpoint")
       .map((s) => s.trim())
-      .filter((s) => s.length > 0);
+      // A chunk of only comments (drizzle's custom-migration header) is no statement for D1.
+      .filter((s) => s.replace(/^\s*--.*$/gm, "").trim().length > 0);
     await db.batch([
       ...statements.map((s) => db.prepare(s)),
       db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(file),
