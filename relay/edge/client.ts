@@ -58,12 +58,16 @@ export interface ByteRange {
 }
 
 const Empty = zod.object({}).passthrough();
+/** Calls that change nothing at the edge, whatever their HTTP method. */
+const READ_ONLY = /\/(mailboxes|subscriptions|quota|select|status|changes|fetch|search|recipients\/check|auth)$/;
 
 export class EdgeClient {
   readonly #base: string;
   readonly #relayKey: string;
   readonly #timeoutMs: number;
   readonly #authCacheMs: number;
+  /** What this client asked of the edge so far: for metrics, benchmarks and tests. */
+  readonly stats = { requests: 0, rawReads: 0, writes: 0 };
   /** Positive auth results keyed by a hash of user and secret (never the secret itself). */
   readonly #authCache = new Map<string, { result: AuthResult; expires: number }>();
 
@@ -231,6 +235,9 @@ export class EdgeClient {
     options: { json?: unknown; body?: Uint8Array; contentType?: string; headers?: Record<string, string> },
   ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#relayKey}`, ...options.headers };
+    this.stats.requests++;
+    if (path.endsWith("/raw")) this.stats.rawReads++;
+    else if (!READ_ONLY.test(path)) this.stats.writes++;
     let body: RequestInit["body"];
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";
