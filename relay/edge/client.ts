@@ -58,8 +58,8 @@ export interface ByteRange {
 }
 
 const Empty = zod.object({}).passthrough();
-/** Calls that change nothing at the edge, whatever their HTTP method. */
-const READ_ONLY = /\/(mailboxes|subscriptions|quota|select|status|changes|fetch|search|recipients\/check|auth)$/;
+/** POST calls that change nothing at the edge (every GET is a read). */
+const READ_ONLY = /\/(select|status|changes|fetch|search|recipients\/check|auth)$/;
 
 export class EdgeClient {
   readonly #base: string;
@@ -237,7 +237,7 @@ export class EdgeClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#relayKey}`, ...options.headers };
     this.stats.requests++;
     if (path.endsWith("/raw")) this.stats.rawReads++;
-    else if (!READ_ONLY.test(path)) this.stats.writes++;
+    else if (method !== "GET" && !READ_ONLY.test(path)) this.stats.writes++;
     let body: RequestInit["body"];
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";
