@@ -20,6 +20,7 @@
 
 import { parseStructure, toBodyPart } from "./structure.ts";
 import { buildEnvelope } from "./envelope.ts";
+import { addDecodedSizes } from "./transfer-decoding.ts";
 import type { MessageIndex } from "./types.ts";
 
 export type { Address, BodyPart, Envelope, MessageIndex } from "./types.ts";
@@ -30,10 +31,12 @@ export { resolveSection, type SectionRange } from "./sections.ts";
 /** Index a (normalised) message. Never throws on any input. */
 export function indexMessage(raw: Uint8Array): MessageIndex {
   const root = parseStructure(raw);
+  const body = toBodyPart(raw, root);
+  addDecodedSizes(raw, body);
   return {
     size: raw.length,
     headerSize: root.headerSize,
     envelope: buildEnvelope(root.fields),
-    body: toBodyPart(raw, root),
+    body,
   };
 }

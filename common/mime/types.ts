@@ -52,6 +52,12 @@ export type BodyPart = {
   disposition: { type: string; params: [string, string][] | null } | null;
   language: string[] | null;
   location: string | null;
+  /**
+   * Present only on non-multipart parts whose encoding is base64 or quoted-printable: the
+   * body size after undoing the transfer encoding (IMAP BINARY.SIZE, RFC 3516). See
+   * transfer-decoding.ts for how malformed encodings are decoded.
+   */
+  decodedSize?: number;
   /** Present on multipart parts (possibly empty: a multipart without any body part). */
   parts?: BodyPart[];
   /** Present on message/rfc822 parts: the encapsulated message. */

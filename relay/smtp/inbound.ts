@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { indexMessage, normalizeLineEndings } from "../../common/mime/index.ts";
+import { computeSearchFields } from "../../common/mime/search-fields.ts";
 import type { DeliveryResult } from "../../common/contract.ts";
 import type { EdgeClient } from "../edge/client.ts";
 import { traceHeaders } from "./trace.ts";
@@ -58,5 +59,6 @@ export async function deliverInbound(ctx: InboundContext, message: InboundMessag
     blob,
     envelope: { mailFrom: message.mailFrom, recipients: message.recipients },
     index,
+    search: computeSearchFields(stored, index),
   });
 }
