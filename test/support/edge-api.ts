@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { startEdge, type RunningEdge } from "../../local/edge.ts";
-import type { ApiError, DeliveryRequest } from "../../common/contract.ts";
+import type { Account, ApiError, AppendRequest, BlobStored, DeliveryRequest, SearchFields } from "../../common/contract.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const RELAY_KEY = "test-relay-key-0123456789";
@@ -88,18 +88,71 @@ export function minimalIndex(raw: Uint8Array): DeliveryRequest["index"] {
   } as unknown as DeliveryRequest["index"];
 }
 
-/** Uploads `raw` and delivers it to `recipients`; returns the blob digest and the delivery reply. */
-export async function deliver(edge: TestEdge, raw: Uint8Array, recipients: string[], idempotencyKey: string) {
+/** Uploads `raw` as a blob (PUT blobs/:sha256) and returns what deliveries and appends name it by. */
+export async function uploadBlob(edge: TestEdge, raw: Uint8Array): Promise<BlobStored> {
   const sha = sha256Hex(raw);
   const put = await edge.relayRaw("PUT", `/blobs/${sha}`, { body: raw });
   if (put.status !== 200) throw new Error(`blob upload failed: ${put.status} ${await put.text()}`);
+  return { key: sha, size: raw.byteLength };
+}
+
+/** Uploads `raw` and delivers it to `recipients`; returns the blob digest and the delivery reply. */
+export async function deliver(edge: TestEdge, raw: Uint8Array, recipients: string[], idempotencyKey: string, search?: SearchFields) {
+  const blob = await uploadBlob(edge, raw);
+  const sha = blob.key;
   const request: DeliveryRequest = {
     idempotencyKey,
-    blob: { key: sha, size: raw.byteLength },
+    blob,
     envelope: { mailFrom: "sender@remote.test", recipients },
     index: minimalIndex(raw),
+    ...(search ? { search } : {}),
   };
   return { sha, request, reply: await edge.relay<import("../../common/contract.ts").DeliveryResult>("POST", "/deliveries", request) };
+}
+
+/** One message of an APPEND: uploads `raw` first, as the relay does. */
+export async function appendMessage(
+  edge: TestEdge,
+  raw: Uint8Array,
+  options: { flags?: string[]; internalDate?: number; search?: SearchFields } = {},
+): Promise<AppendRequest["messages"][number]> {
+  return { blob: await uploadBlob(edge, raw), index: minimalIndex(raw), ...options };
+}
+
+/**
+ * Search fields as the relay would compute them (common/mime/search-fields.ts), written by hand:
+ * tests must not depend on common/mime. Values are expected already folded (lower case).
+ */
+export function searchFields(fields: {
+  headers?: Record<string, string[]>;
+  body?: string;
+  sentDate?: string | null;
+  sentAt?: number | null;
+  sort?: Partial<SearchFields["sort"]>;
+  thread?: Partial<SearchFields["thread"]>;
+}): SearchFields {
+  return {
+    headers: fields.headers ?? {},
+    body: fields.body ?? "",
+    sentDate: fields.sentDate ?? null,
+    sentAt: fields.sentAt ?? null,
+    sort: { subject: "", from: "", to: "", cc: "", displayFrom: "", displayTo: "", ...fields.sort },
+    thread: { messageId: null, inReplyTo: null, references: [], ...fields.thread },
+  };
+}
+
+/** Creates the domain of the first address (once) and an account per address. */
+export async function createAccounts(edge: TestEdge, addresses: string[]): Promise<Account[]> {
+  const domain = addresses[0]!.slice(addresses[0]!.indexOf("@") + 1);
+  const d = await edge.admin("POST", "/domains", { name: domain });
+  if (d.status !== 201 && d.status !== 409) throw new Error(`domain: ${d.status}`);
+  const out: Account[] = [];
+  for (const address of addresses) {
+    const r = await edge.admin<Account>("POST", "/accounts", { address, password: "correct horse battery" });
+    if (r.status !== 201) throw new Error(`account ${address}: ${r.status}`);
+    out.push(r.body);
+  }
+  return out;
 }
 
 /**

@@ -16,12 +16,15 @@ import { adminBlobRoutes } from "./routes/admin/blobs.ts";
 import { domainRoutes } from "./routes/admin/domains.ts";
 import { faultRoutes } from "./routes/admin/faults.ts";
 import { mtaStsRoutes } from "./routes/mta-sts.ts";
+import { appendRoutes } from "./routes/relay/append.ts";
 import { authRoutes } from "./routes/relay/auth.ts";
 import { blobRoutes } from "./routes/relay/blobs.ts";
 import { deliveryRoutes } from "./routes/relay/deliveries.ts";
 import { mailboxRoutes } from "./routes/relay/mailboxes.ts";
 import { messageRoutes } from "./routes/relay/messages.ts";
+import { quotaRoutes } from "./routes/relay/quota.ts";
 import { recipientRoutes } from "./routes/relay/recipients.ts";
+import { subscriptionRoutes } from "./routes/relay/subscriptions.ts";
 import { createDb } from "./store/db.ts";
 
 const relay = new Hono<AppEnv>()
@@ -31,7 +34,10 @@ const relay = new Hono<AppEnv>()
   .route("/recipients", recipientRoutes)
   .route("/auth", authRoutes)
   .route("/accounts/:a/mailboxes/:m/messages", messageRoutes)
-  .route("/accounts/:a/mailboxes", mailboxRoutes);
+  .route("/accounts/:a/mailboxes/append", appendRoutes)
+  .route("/accounts/:a/mailboxes", mailboxRoutes)
+  .route("/accounts/:a/subscriptions", subscriptionRoutes)
+  .route("/accounts/:a/quota", quotaRoutes);
 
 const admin = new Hono<AppEnv>()
   .use("*", requireBearer("ADMIN_TOKEN"))

@@ -3,7 +3,8 @@
  * address to an account.
  *
  * Callers may rely on: an account and its five default mailboxes (INBOX, Sent, Drafts, Junk,
- * Trash, with SPECIAL-USE roles) are created in ONE D1 batch, so no account ever lacks an INBOX;
+ * Trash, with SPECIAL-USE roles, all subscribed) are created in ONE D1 batch, so no account ever
+ * lacks an INBOX;
  * `authenticate` costs one PBKDF2 derivation whether or not the address exists; plus-addressing
  * (`user+tag@d`) resolves to `user@d` unless an account literally named `user+tag@d` exists.
  */
@@ -15,7 +16,7 @@ import { apiError } from "../errors.ts";
 import { jsonList, type Db } from "./db.ts";
 import { findDomain } from "./domains.ts";
 import { DEFAULT_MAILBOXES } from "./mailboxes.ts";
-import { accounts, mailboxes } from "./schema.ts";
+import { accounts, mailboxes, subscriptions } from "./schema.ts";
 
 export async function createAccount(db: Db, req: z.output<typeof CreateAccountRequest>, now = Date.now()): Promise<Account> {
   const domainName = domainOf(req.address);
@@ -29,10 +30,14 @@ export async function createAccount(db: Db, req: z.output<typeof CreateAccountRe
   const accountId = sql<number>`(SELECT ${accounts.id} FROM ${accounts} WHERE ${accounts.address} = ${req.address})`;
   try {
     const [inserted] = await db.batch([
-      db.insert(accounts).values({ domainId: domain.id, address: req.address, passwordHash, createdAt: now }).returning(),
+      db
+        .insert(accounts)
+        .values({ domainId: domain.id, address: req.address, passwordHash, lastUidvalidity: uidvalidity, createdAt: now })
+        .returning(),
       ...DEFAULT_MAILBOXES.map((m) =>
         db.insert(mailboxes).values({ accountId, name: m.name, role: m.role, uidvalidity, createdAt: now }),
       ),
+      db.insert(subscriptions).values(DEFAULT_MAILBOXES.map((m) => ({ accountId, name: m.name }))),
     ]);
     const account = inserted[0]!;
     return { id: account.id, address: account.address, domainId: account.domainId, mailboxes: DEFAULT_MAILBOXES.map((m) => ({ ...m })) };

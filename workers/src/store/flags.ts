@@ -6,8 +6,10 @@
  * Callers may rely on: `\Recent` is never stored (it is per-session state, RFC 3501 §2.3.2);
  * flags are deduplicated case-insensitively (system flags and keywords alike, since clients
  * differ in the case they send); applying the same operation twice gives the same set, which is
- * what makes a retried STORE safe.
+ * what makes a retried STORE safe. Because system flags are stored in canonical spelling, SQL
+ * may test one by exact comparison ({@link hasFlag}).
  */
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 
 export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"] as const;
 const SYSTEM_BY_LOWER = new Map<string, string>(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]));
@@ -50,4 +52,9 @@ export function applyFlags(current: readonly string[], mode: FlagMode, flags: re
 
 export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((f, i) => f === b[i]);
+}
+
+/** SQL: whether a stored flags column holds this system flag (canonical spelling, e.g. "\\Deleted"). */
+export function hasFlag(column: SQLWrapper, flag: (typeof SYSTEM_FLAGS)[number]): SQL {
+  return sql`EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ${flag})`;
 }

@@ -4,44 +4,55 @@
  *
  * The rule this file keeps (DESIGN.md §2.1): ACCEPTED MEANS STORED. The raw message is already in
  * R2 (uploaded before the call, checked here); then ONE D1 batch — a transaction — inserts the
- * delivery row and every message row, allocating each UID and MODSEQ inside that same transaction.
- * Only after the batch resolves does this function return, and only then may anyone answer 2xx /
- * `250` / `OK`. A failure anywhere before leaves at most an unreferenced blob (garbage, reported by
- * /admin/v1/blobs/orphans), never a row without its blob.
+ * delivery row, every message row and its body text for search, allocating each UID and MODSEQ
+ * inside that same transaction. Only after the batch resolves does this function return, and only
+ * then may anyone answer 2xx / `250` / `OK`. A failure anywhere before leaves at most an
+ * unreferenced blob (garbage, reported by /admin/v1/blobs/orphans), never a row without its blob.
  *
  * Callers may rely on: idempotency — replaying an idempotency key (even concurrently) stores
- * nothing and returns the first result with `duplicate: true`; all-or-nothing — one unknown
- * recipient rejects the whole call before anything is written; one copy per target mailbox
- * (recipients that resolve to the same account's INBOX are stored once); `stored` is in the order
- * of the targets, each naming the first recipient that produced it.
+ * nothing and returns the first result with `duplicate: true` (APPEND, which has no key of its
+ * own, passes a fresh one); all-or-nothing — one unknown recipient, one missing blob or one
+ * account over its quota rejects the whole call before anything is written; one copy per target
+ * mailbox (recipients that resolve to the same account's INBOX are stored once); every target
+ * gets every message, with consecutive UIDs in message order and one new MODSEQ per target
+ * (MULTIAPPEND, RFC 3502); `stored` is in the order of the targets, then of the messages, each
+ * naming the first recipient that produced it.
  */
-import { and, asc, eq, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { DeliveryResult } from "../../../common/contract.ts";
+import { asc, eq, sql } from "drizzle-orm";
+import type { DeliveryResult, SearchFields } from "../../../common/contract.ts";
 import type { MessageIndex } from "../../../common/mime/index.ts";
 import { apiError } from "../errors.ts";
 import { candidates, resolveRecipients } from "./accounts.ts";
 import { blobKey } from "./blobs.ts";
-import { jsonList, type Db } from "./db.ts";
+import { chunkByJsonSize, JSON_RUN_BUDGET, jsonList, runBatch, type Db, type Query } from "./db.ts";
 import { normalizeFlags } from "./flags.ts";
+import { assertQuota, quotaQuery } from "./quota.ts";
 import { accounts, deliveries, mailboxes, messages } from "./schema.ts";
 
 /** Where one copy goes: an address (its account's INBOX, after plus-addressing) or a known mailbox. */
 export type IngestTarget = { address: string } | { recipient: string; accountId: number; mailboxId: number };
 
+/** One message to store: its uploaded blob and what the relay computed from it. */
+export interface IngestMessage {
+  /** The blob as uploaded: `key` is its SHA-256 (hex), `size` its octet count. */
+  blob: { key: string; size: number };
+  index: MessageIndex;
+  /** Absent: found by SEARCH only through non-text keys, sorted with empty strings. */
+  search?: SearchFields | undefined;
+  /** Initial flags (APPEND may set them); default none. */
+  flags?: readonly string[] | undefined;
+  /** ms since the epoch; default now (APPEND may pass a date-time). */
+  internalDate?: number | undefined;
+}
+
 export interface IngestInput {
   /** Chosen by the caller; the same key never stores twice. */
   idempotencyKey: string;
-  /** The blob as uploaded: `key` is its SHA-256 (hex), `size` its octet count. */
-  blob: { key: string; size: number };
   /** The SMTP reverse-path ("" for the null sender); APPEND passes "". */
   mailFrom: string;
   targets: readonly IngestTarget[];
-  index: MessageIndex;
-  /** Initial flags (APPEND may set them); default none. */
-  flags?: readonly string[];
-  /** ms since the epoch; default now (APPEND may pass a date-time). */
-  internalDate?: number;
+  /** One for a delivery; MULTIAPPEND passes several, all for one target. */
+  messages: readonly IngestMessage[];
 }
 
 export interface IngestOptions {
@@ -56,71 +67,74 @@ interface ResolvedTarget {
   mailboxId: number;
 }
 
+/**
+ * Body text kept for search, in UTF-8 octets: the relay truncates at 1 MiB characters, which
+ * non-ASCII text could turn into more than D1's 2 MB per value.
+ */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** R2 HEAD requests in flight at once when checking the blobs of a MULTIAPPEND. */
+const BLOB_CHECKS_IN_FLIGHT = 8;
+
 export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput, options: IngestOptions = {}): Promise<DeliveryResult> {
   const now = options.now ?? Date.now();
-  if (input.index.size !== input.blob.size) throw apiError("bad_request", "index.size does not match blob.size");
   if (input.targets.length === 0) throw apiError("bad_request", "No recipients");
+  if (input.messages.length === 0) throw apiError("bad_request", "No messages");
+  if (input.messages.some((m) => m.index.size !== m.blob.size)) throw apiError("bad_request", "index.size does not match blob.size");
 
   const first = await replay(db, input);
   if (first) return first;
 
-  const key = blobKey(input.blob.key);
-  const head = await bucket.head(key);
-  if (!head || head.size !== input.blob.size) throw apiError("blob_missing");
-
+  await assertBlobs(bucket, input.messages);
   const targets = await resolveTargets(db, input.targets);
+  const bytes = input.messages.reduce((sum, m) => sum + m.blob.size, 0);
+  const adding = new Map<number, number>();
+  for (const t of targets) adding.set(t.accountId, (adding.get(t.accountId) ?? 0) + bytes);
+  assertQuota(await quotaQuery(db, [...adding.keys()]), adding);
   options.beforeCommit?.();
 
   const deliveryId = crypto.randomUUID();
-  const flags = JSON.stringify(normalizeFlags(input.flags ?? []));
-  const envelope = JSON.stringify(input.index.envelope);
-  const body = JSON.stringify(input.index.body);
-  const internalDate = input.internalDate ?? now;
-  const statements: BatchItem<"sqlite">[] = [
-    db.insert(deliveries).values({ id: deliveryId, idempotencyKey: input.idempotencyKey, blobKey: key, mailFrom: input.mailFrom, createdAt: now }),
+  const count = input.messages.length;
+  const rows = chunkByJsonSize(input.messages.map((m) => messageRow(m, now)));
+  const statements: Query[] = [
+    db.insert(deliveries).values({
+      id: deliveryId,
+      idempotencyKey: input.idempotencyKey,
+      blobKey: blobKey(input.messages[0]!.blob.key),
+      mailFrom: input.mailFrom,
+      createdAt: now,
+    }),
   ];
-  const inserts: number[] = [];
+  const inserts: number[][] = [];
   for (const t of targets) {
-    const thisMailbox = and(eq(mailboxes.id, t.mailboxId), eq(mailboxes.accountId, t.accountId));
-    statements.push(
-      db
-        .update(mailboxes)
-        .set({ uidnext: sql`${mailboxes.uidnext} + 1`, highestmodseq: sql`${mailboxes.highestmodseq} + 1` })
-        .where(thisMailbox),
-    );
-    inserts.push(statements.length);
-    statements.push(
-      db
-        .insert(messages)
-        .select(
-          db
-            .select({
-              id: sql<number>`NULL`.as("id"),
-              accountId: mailboxes.accountId,
-              mailboxId: mailboxes.id,
-              // The UPDATE above already advanced the counters: the allocated values are one below / equal.
-              uid: sql<number>`${mailboxes.uidnext} - 1`.as("uid"),
-              modseq: mailboxes.highestmodseq,
-              flags: sql<string>`${flags}`.as("flags"),
-              internalDate: sql<number>`${internalDate}`.as("internal_date"),
-              size: sql<number>`${input.blob.size}`.as("size"),
-              headerSize: sql<number>`${input.index.headerSize}`.as("header_size"),
-              blobKey: sql<string>`${key}`.as("blob_key"),
-              envelope: sql<string>`${envelope}`.as("envelope"),
-              bodystructure: sql<string>`${body}`.as("bodystructure"),
-              deliveryId: sql<string>`${deliveryId}`.as("delivery_id"),
-              createdAt: sql<number>`${now}`.as("created_at"),
-            })
-            .from(mailboxes)
-            .where(thisMailbox),
-        )
-        .returning({ accountId: messages.accountId, mailboxId: messages.mailboxId, uid: messages.uid }),
-    );
+    statements.push(sql`UPDATE ${mailboxes} SET uidnext = uidnext + ${count}, highestmodseq = highestmodseq + 1
+      WHERE id = ${t.mailboxId} AND account_id = ${t.accountId}`);
+    const mine: number[] = [];
+    for (const run of rows) {
+      mine.push(statements.length);
+      // The UPDATE above already advanced the counters: message k of this call gets uidnext - count + k.
+      statements.push(sql`INSERT INTO ${messages} (account_id, mailbox_id, uid, modseq, flags, internal_date, size,
+          header_size, blob_key, envelope, bodystructure, delivery_id, created_at, search_headers, sent_date, sent_at,
+          sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
+          thread_message_id, thread_in_reply_to, thread_references)
+        SELECT b.account_id, b.id, b.uidnext - ${count} + ${run.offset} + j.key, b.highestmodseq,
+          j.value -> '$.flags', j.value ->> '$.internalDate', j.value ->> '$.size', j.value ->> '$.headerSize',
+          j.value ->> '$.blobKey', j.value -> '$.envelope', j.value -> '$.body', ${deliveryId}, ${now},
+          j.value -> '$.headers', j.value ->> '$.sentDate', j.value ->> '$.sentAt',
+          j.value ->> '$.subject', j.value ->> '$.from', j.value ->> '$.to', j.value ->> '$.cc',
+          j.value ->> '$.displayFrom', j.value ->> '$.displayTo',
+          j.value ->> '$.messageId', j.value ->> '$.inReplyTo', j.value -> '$.references'
+        FROM ${mailboxes} AS b, json_each(${JSON.stringify(run.items)}) AS j
+        WHERE b.id = ${t.mailboxId} AND b.account_id = ${t.accountId}
+        ORDER BY j.key
+        RETURNING account_id AS accountId, mailbox_id AS mailboxId, uid`);
+    }
+    inserts.push(mine);
   }
+  statements.push(...bodyTextStatements(deliveryId, input.messages));
 
-  let results: unknown[];
+  let results: D1Result<{ accountId: number; mailboxId: number; uid: number }>[];
   try {
-    results = await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    results = await runBatch(db, statements);
   } catch (err) {
     // A concurrent request with the same key committed first (unique idempotency_key): that is success.
     const winner = await replay(db, input);
@@ -128,13 +142,88 @@ export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput
     throw err;
   }
 
-  const stored = targets.map((t, i) => {
-    const row = (results[inserts[i]!] as { accountId: number; mailboxId: number; uid: number }[])[0];
+  const stored = targets.flatMap((t, i) => {
+    const placed = inserts[i]!.flatMap((at) => results[at]!.results);
     // Only possible if the mailbox vanished between resolving and committing.
-    if (!row) console.error("edge: ingest stored no row for a target", { deliveryId, mailboxId: t.mailboxId });
-    return row ? { recipient: t.recipient, accountId: row.accountId, mailboxId: row.mailboxId, uid: row.uid } : null;
+    if (placed.length !== count) console.error("edge: ingest stored fewer rows than messages for a target", { deliveryId, mailboxId: t.mailboxId });
+    return placed.map((row) => ({ recipient: t.recipient, accountId: row.accountId, mailboxId: row.mailboxId, uid: row.uid }));
   });
-  return { deliveryId, duplicate: false, stored: stored.filter((s) => s !== null) };
+  return { deliveryId, duplicate: false, stored };
+}
+
+/** A message's columns as one JSON object (see the INSERT above); absent search fields stay NULL. */
+function messageRow(m: IngestMessage, now: number) {
+  const s = m.search;
+  return {
+    flags: normalizeFlags(m.flags ?? []),
+    internalDate: m.internalDate ?? now,
+    size: m.blob.size,
+    headerSize: m.index.headerSize,
+    blobKey: blobKey(m.blob.key),
+    envelope: m.index.envelope,
+    body: m.index.body,
+    ...(s
+      ? {
+          headers: s.headers,
+          sentDate: s.sentDate,
+          sentAt: s.sentAt,
+          subject: s.sort.subject,
+          from: s.sort.from,
+          to: s.sort.to,
+          cc: s.sort.cc,
+          displayFrom: s.sort.displayFrom,
+          displayTo: s.sort.displayTo,
+          messageId: s.thread.messageId,
+          inReplyTo: s.thread.inReplyTo,
+          references: s.thread.references,
+        }
+      : {}),
+  };
+}
+
+/**
+ * The body text rows (messages_fts, rowid = messages.id) of every stored copy. They follow the
+ * message inserts in the batch and find their rows by delivery and UID, for all targets at once.
+ * Texts travel as [message position, text] in JSON runs; a text too large for a run is bound alone.
+ */
+function bodyTextStatements(deliveryId: string, list: readonly IngestMessage[]): Query[] {
+  const count = list.length;
+  const texts = list.flatMap((m, i): [number, string][] => (m.search ? [[i, truncateUtf8(m.search.body, MAX_BODY_BYTES)]] : []));
+  return chunkByJsonSize(texts).map((run) => {
+    const only = run.items[0]!;
+    if (run.items.length === 1 && JSON.stringify(only).length > JSON_RUN_BUDGET) {
+      return sql`INSERT INTO messages_fts (rowid, body)
+        SELECT m.id, ${only[1]} FROM ${messages} AS m JOIN ${mailboxes} AS b ON b.id = m.mailbox_id
+        WHERE m.delivery_id = ${deliveryId} AND m.uid = b.uidnext - ${count} + ${only[0]}`;
+    }
+    return sql`INSERT INTO messages_fts (rowid, body)
+      SELECT m.id, j.value ->> 1 FROM json_each(${JSON.stringify(run.items)}) AS j
+      JOIN ${messages} AS m ON m.delivery_id = ${deliveryId}
+      JOIN ${mailboxes} AS b ON b.id = m.mailbox_id
+      WHERE m.uid = b.uidnext - ${count} + (j.value ->> 0)`;
+  });
+}
+
+/** Cuts text to at most `max` UTF-8 octets, at a character boundary. */
+export function truncateUtf8(text: string, max: number): string {
+  if (text.length * 3 <= max) return text;
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= max) return text;
+  let end = max;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
+/** Every blob must be in R2 with the announced size before any row may name it. */
+async function assertBlobs(bucket: R2Bucket, list: readonly IngestMessage[]): Promise<void> {
+  const sizes = new Map(list.map((m) => [blobKey(m.blob.key), m.blob.size]));
+  const keys = [...sizes.keys()];
+  for (let i = 0; i < keys.length; i += BLOB_CHECKS_IN_FLIGHT) {
+    const heads = await Promise.all(keys.slice(i, i + BLOB_CHECKS_IN_FLIGHT).map((k) => bucket.head(k)));
+    heads.forEach((head, j) => {
+      if (!head || head.size !== sizes.get(keys[i + j]!)) throw apiError("blob_missing");
+    });
+  }
 }
 
 /** The committed result for this idempotency key, rebuilt from its message rows; undefined if none. */

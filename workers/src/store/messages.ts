@@ -7,7 +7,9 @@
  * UID lists of any length are passed as one JSON parameter (D1 allows 100 bound parameters).
  * `storeFlags` gives a new MODSEQ only to messages whose flags change; all changed messages of
  * one call share that MODSEQ, which becomes the mailbox's HIGHESTMODSEQ; `updated` lists exactly
- * the messages that changed.
+ * the messages that changed; with `unchangedSince` (CONDSTORE), a message whose MODSEQ is higher
+ * — also because a concurrent STORE changed it while this one ran — is left alone and listed in
+ * `modified` (ascending).
  */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { MessageFlags, MessageMeta, StoreFlagsResult } from "../../../common/contract.ts";
@@ -80,9 +82,15 @@ export async function storeFlags(
   db: Db,
   accountId: number,
   mailboxId: number,
-  req: { uids: readonly number[]; mode: FlagMode; flags: readonly string[] },
+  req: { uids: readonly number[]; mode: FlagMode; flags: readonly string[]; unchangedSince?: number | undefined },
 ): Promise<StoreFlagsResult> {
   const updated = new Map<number, MessageFlags>();
+  const modified = new Set<number>();
+  const done = (highestmodseq: number): StoreFlagsResult => ({
+    updated: sorted(updated),
+    highestmodseq,
+    modified: [...modified].sort((a, b) => a - b),
+  });
   for (let attempt = 0; attempt < FLAG_UPDATE_ATTEMPTS; attempt++) {
     const [mailbox, rows] = await db.batch([
       mailboxOf(db, accountId, mailboxId),
@@ -93,10 +101,13 @@ export async function storeFlags(
     ]);
     const box = mailbox[0];
     if (!box) throw apiError("no_such_mailbox");
+    const since = req.unchangedSince;
+    for (const r of rows) if (since !== undefined && r.modseq > since && !updated.has(r.uid)) modified.add(r.uid);
     const changes = rows
+      .filter((r) => !modified.has(r.uid))
       .map((r) => ({ ...r, next: applyFlags(r.flags, req.mode, req.flags) }))
       .filter((r) => !sameFlags(r.flags, r.next));
-    if (changes.length === 0) return { updated: sorted(updated), highestmodseq: box.highestmodseq, modified: [] };
+    if (changes.length === 0) return done(box.highestmodseq);
 
     // One transaction: bump HIGHESTMODSEQ, then give each changed row that value — but only if the
     // row still has the MODSEQ we read; a row a concurrent STORE changed meanwhile is left alone and
@@ -135,7 +146,7 @@ export async function storeFlags(
         written++;
       }
     }
-    if (written === changes.length) return { updated: sorted(updated), highestmodseq, modified: [] };
+    if (written === changes.length) return done(highestmodseq);
   }
   throw apiError("unavailable", "Too many concurrent flag changes, try again");
 }

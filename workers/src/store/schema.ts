@@ -7,9 +7,12 @@
  * (uidvalidity, uidnext, highestmodseq, uid, modseq, flags) lives in columns, never in the relay;
  * `blob_key` is the full R2 key (`blobs/<sha256>`) of the raw message; times are ms since the epoch
  * except `uidvalidity`, which IMAP wants as a 32-bit number (seconds since the epoch at creation).
+ * Body text for BODY/TEXT search lives in the FTS5 table `messages_fts` (rowid = messages.id),
+ * which drizzle cannot express: it and the trigger that deletes its rows with their message are
+ * created by the custom migration `0002_search_fts.sql`.
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const MTA_STS_MODES = ["enforce", "testing", "none"] as const;
 export const MAILBOX_ROLES = ["inbox", "sent", "drafts", "junk", "trash", "archive"] as const;
@@ -41,6 +44,14 @@ export const accounts = sqliteTable(
       .references(() => domains.id),
     address: text("address").notNull().unique(),
     passwordHash: text("password_hash").notNull(),
+    /** Storage limit in octets (sum of message sizes); null = unlimited. */
+    quotaBytes: integer("quota_bytes"),
+    /**
+     * The UIDVALIDITY last handed to one of this account's mailboxes. New mailboxes take
+     * max(now in seconds, this + 1), so a name deleted and re-created within one second still
+     * gets a new UIDVALIDITY (RFC 9051 §2.3.1.1).
+     */
+    lastUidvalidity: integer("last_uidvalidity").notNull().default(0),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [check("accounts_address_lower", sql`${t.address} = lower(${t.address})`)],
@@ -55,14 +66,17 @@ export const mailboxes = sqliteTable(
       .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     role: text("role", { enum: MAILBOX_ROLES }),
-    subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
     uidvalidity: integer("uidvalidity").notNull(),
     uidnext: integer("uidnext").notNull().default(1),
     highestmodseq: integer("highestmodseq").notNull().default(1),
+    /** UIDs >= this are \Recent; SELECT (not EXAMINE) moves it to uidnext (RFC 3501 §2.3.2). */
+    recentUid: integer("recent_uid").notNull().default(1),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
     uniqueIndex("mailboxes_account_name").on(t.accountId, t.name),
+    // One mailbox per SPECIAL-USE role per account; the partial index lets any number have none.
+    uniqueIndex("mailboxes_account_role").on(t.accountId, t.role).where(sql`role IS NOT NULL`),
     check(
       "mailboxes_role",
       sql`${t.role} IS NULL OR ${t.role} IN ('inbox', 'sent', 'drafts', 'junk', 'trash', 'archive')`,
@@ -100,6 +114,23 @@ export const messages = sqliteTable(
     bodystructure: text("bodystructure", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     deliveryId: text("delivery_id").references(() => deliveries.id),
     createdAt: integer("created_at").notNull(),
+    // What SEARCH, SORT and THREAD need (contract SearchFields), computed by the relay at ingest.
+    // All null for a message stored without search fields: such a message matches no text key.
+    /** `{ "subject": ["folded value", …], … }` by lower-case field name. */
+    searchHeaders: text("search_headers", { mode: "json" }).$type<Record<string, string[]>>(),
+    /** "YYYY-MM-DD" of the Date: header in its own zone (SENTBEFORE/SENTON/SENTSINCE). */
+    sentDate: text("sent_date"),
+    /** The Date: header in ms since the epoch (SORT DATE, THREAD). */
+    sentAt: integer("sent_at"),
+    sortSubject: text("sort_subject"),
+    sortFrom: text("sort_from"),
+    sortTo: text("sort_to"),
+    sortCc: text("sort_cc"),
+    sortDisplayFrom: text("sort_display_from"),
+    sortDisplayTo: text("sort_display_to"),
+    threadMessageId: text("thread_message_id"),
+    threadInReplyTo: text("thread_in_reply_to"),
+    threadReferences: text("thread_references", { mode: "json" }).$type<string[]>(),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
@@ -107,7 +138,41 @@ export const messages = sqliteTable(
     index("messages_blob_key").on(t.blobKey),
     // Rebuilding the result of a replayed delivery looks messages up by delivery.
     index("messages_delivery").on(t.deliveryId),
+    // Quota usage is sum(size) over an account: a covering index keeps that off the table rows.
+    index("messages_account_size").on(t.accountId, t.size),
   ],
+);
+
+/**
+ * One row per expunged UID, with the MODSEQ of the expunge (EXPUNGE, and MOVE's source side):
+ * what the changes feed and QRESYNC's VANISHED (EARLIER) report. A deleted mailbox takes its
+ * tombstones with it (its UIDVALIDITY is gone, so nobody can ask).
+ */
+export const expunged = sqliteTable(
+  "expunged",
+  {
+    mailboxId: integer("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [index("expunged_mailbox_modseq").on(t.mailboxId, t.modseq)],
+);
+
+/**
+ * IMAP subscriptions are names, not mailboxes (RFC 9051 §6.3.9): a name stays subscribed when its
+ * mailbox is deleted, and a name that never existed may be subscribed.
+ */
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
 
 export type DomainRow = typeof domains.$inferSelect;

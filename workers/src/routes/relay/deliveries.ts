@@ -5,7 +5,8 @@
  *
  * Callers may rely on: replaying an idempotency key returns the first result with
  * `duplicate: true`; errors: blob_missing (409, temporary: upload again, then retry),
- * unknown_recipient (422, permanent), unavailable/internal (temporary).
+ * unknown_recipient (422, permanent), over_quota (422, temporary: 452 4.2.2 — one recipient's
+ * account being full rejects the whole delivery, nothing is stored), unavailable/internal (temporary).
  */
 import { Hono } from "hono";
 import { DeliveryRequest, type DeliveryResult } from "../../../../common/contract.ts";
@@ -21,10 +22,9 @@ export const deliveryRoutes = new Hono<AppEnv>().post("/", async (c) => {
     c.env.MAIL,
     {
       idempotencyKey: req.idempotencyKey,
-      blob: req.blob,
       mailFrom: req.envelope.mailFrom,
       targets: req.envelope.recipients.map((address) => ({ address })),
-      index: req.index,
+      messages: [{ blob: req.blob, index: req.index, search: req.search }],
     },
     { beforeCommit: () => tripFault(c.env, "deliveries.afterBlobCheck") },
   );

@@ -1,19 +1,36 @@
 /**
  * `/relay/v1/accounts/:a/mailboxes/:m/messages`: metadata for a UID set (`POST fetch`), the raw
- * octets of one message (`GET :uid/raw`, honouring `Range: bytes=a-b` with 206), and flag changes
- * (`POST flags`).
+ * octets of one message (`GET :uid/raw`, honouring `Range: bytes=a-b` with 206), flag changes
+ * (`POST flags`), `expunge`, `copy` (COPY and MOVE) and `search` (SEARCH, SORT, THREAD).
  *
  * Callers may rely on: a mailbox id that is not the account's is 404 no_such_mailbox, a UID that
  * is not in it 404 not_found; raw bodies stream from R2 without being buffered here, with
- * Content-Length set; a range starting past the end is 416 (code bad_request).
+ * Content-Length set; a range starting past the end is 416 (code bad_request). Copy: the target
+ * is named; 404 try_create when it does not exist, 400 cannot for a MOVE into the same mailbox,
+ * 422 over_quota when the copies would not fit (moves never do). Search: 400 bad_request for
+ * criteria the edge cannot run (an impossible date, a tree nested too deep or too large).
  */
 import { Hono } from "hono";
-import { FetchRequest, StoreFlagsRequest, type FetchResult, type StoreFlagsResult } from "../../../../common/contract.ts";
+import {
+  CopyRequest,
+  ExpungeRequest,
+  FetchRequest,
+  SearchRequest,
+  StoreFlagsRequest,
+  type CopyResult,
+  type ExpungeResult,
+  type FetchResult,
+  type SearchResult,
+  type StoreFlagsResult,
+} from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
 import { apiError, errorResponse, idParam, parseBody } from "../../errors.ts";
 import { parseRange } from "../../store/blobs.ts";
+import { copyMessages } from "../../store/copy.ts";
+import { expungeMessages } from "../../store/expunge.ts";
 import { unknownSystemFlag } from "../../store/flags.ts";
 import { fetchMessages, findMessageBlob, storeFlags } from "../../store/messages.ts";
+import { searchMessages } from "../../store/search.ts";
 
 export const messageRoutes = new Hono<AppEnv>()
   .post("/fetch", async (c) => {
@@ -29,6 +46,24 @@ export const messageRoutes = new Hono<AppEnv>()
     const bad = unknownSystemFlag(req.flags);
     if (bad) throw apiError("bad_request", `Cannot store system flag ${bad}`);
     return c.json((await storeFlags(c.var.db, accountId, mailboxId, req)) satisfies StoreFlagsResult);
+  })
+  .post("/expunge", async (c) => {
+    const accountId = idParam(c.req.param("a"), "no_such_mailbox");
+    const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
+    const req = await parseBody(c, ExpungeRequest);
+    return c.json((await expungeMessages(c.var.db, accountId, mailboxId, req.uids)) satisfies ExpungeResult);
+  })
+  .post("/copy", async (c) => {
+    const accountId = idParam(c.req.param("a"), "no_such_mailbox");
+    const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
+    const req = await parseBody(c, CopyRequest);
+    return c.json((await copyMessages(c.var.db, accountId, mailboxId, req)) satisfies CopyResult);
+  })
+  .post("/search", async (c) => {
+    const accountId = idParam(c.req.param("a"), "no_such_mailbox");
+    const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
+    const req = await parseBody(c, SearchRequest);
+    return c.json((await searchMessages(c.var.db, accountId, mailboxId, req)) satisfies SearchResult);
   })
   .get("/:uid/raw", async (c) => {
     const accountId = idParam(c.req.param("a"));
