@@ -100,6 +100,9 @@ export class ImapConnection {
       else caps.push("AUTH=PLAIN", "AUTH=LOGIN", "SASL-IR");
     } else {
       caps.push("SASL-IR", "SPECIAL-USE", ...mailboxCapabilities, ...messageCapabilities);
+      // The limit is configuration, so the table lists the bare name and the number goes here (RFC 7889).
+      const appendLimit = caps.indexOf("APPENDLIMIT");
+      if (appendLimit >= 0) caps[appendLimit] = `APPENDLIMIT=${this.limits.maxLiteralSize}`;
       if (!this.compressed) caps.push("COMPRESS=DEFLATE");
     }
     return caps;
@@ -345,6 +348,9 @@ export class ImapConnection {
       } else if (err.code === "auth_failed") {
         code = "AUTHENTICATIONFAILED";
         text = "Authentication failed.";
+      } else if (err.code === "over_quota") {
+        code = "OVERQUOTA";
+        text = "Quota exceeded";
       } else if (err.temporary) {
         code = "UNAVAILABLE";
         text = "Storage is unavailable, try again later";
