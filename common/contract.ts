@@ -294,6 +294,8 @@ export const MailboxStatus = Mailbox.extend({
   deleted: z.number().int(),
   /** Sum of RFC822.SIZE (STATUS=SIZE). */
   size: z.number().int(),
+  /** Sum of RFC822.SIZE of the \\Deleted messages: what EXPUNGE would free (RFC 9208 DELETED-STORAGE). */
+  deletedSize: z.number().int(),
   /** Messages with uid >= the recent mark (not claimed by STATUS). */
   recent: z.number().int(),
 });

@@ -117,6 +117,7 @@ export async function mailboxStatus(db: Db, accountId: number, names?: readonly 
       unseen: sql<number>`coalesce(sum(${messages.id} IS NOT NULL AND NOT ${hasFlag(messages.flags, "\\Seen")}), 0)`.mapWith(Number),
       deleted: sql<number>`coalesce(sum(${hasFlag(messages.flags, "\\Deleted")}), 0)`.mapWith(Number),
       size: sql<number>`coalesce(sum(${messages.size}), 0)`.mapWith(Number),
+      deletedSize: sql<number>`coalesce(sum(CASE WHEN ${hasFlag(messages.flags, "\\Deleted")} THEN ${messages.size} ELSE 0 END), 0)`.mapWith(Number),
       recent: sql<number>`coalesce(sum(${messages.uid} >= ${mailboxes.recentUid}), 0)`.mapWith(Number),
     })
     .from(mailboxes)
@@ -137,6 +138,7 @@ export async function mailboxStatus(db: Db, accountId: number, names?: readonly 
     unseen: r.unseen,
     deleted: r.deleted,
     size: r.size,
+    deletedSize: r.deletedSize,
     recent: r.recent,
   }));
 }
