@@ -1,32 +1,60 @@
 /**
  * MailboxView: one session's picture of its selected mailbox — the UID of each message
- * sequence number and the flags last reported to the client. It is a cache of edge state,
- * rebuilt from the edge on SELECT and refreshed on NOOP; nothing in it must survive the
- * session.
+ * sequence number, the flags and mod-sequence last reported to the client, which messages are
+ * \Recent to this session, the keywords announced in the last FLAGS response, the saved
+ * search result (`$`, RFC 5182) and the highest MODSEQ whose changes were taken in.
+ *
+ * It is a cache of edge state, built from the edge on SELECT and brought forward with the
+ * edge's changes-since-MODSEQ call (see commands/changes.ts); nothing in it must survive the
+ * session. Sequence numbers change only when the client is told: an expunge seen while a
+ * command that forbids EXPUNGE responses runs (RFC 9051 §7.5.1) waits in `pendingExpunge`,
+ * its message keeping its sequence number until it can be reported.
  */
-import type { Mailbox, MailboxSnapshot, MessageFlags } from "../../common/contract.ts";
+import type { ChangesResult, Mailbox, MailboxSnapshot } from "../../common/contract.ts";
 import { expandSequenceSet, uidsInSet, type SequenceSet } from "./protocol/sequence-set.ts";
 
-export interface ViewChanges {
-  /** Sequence numbers to report as EXPUNGEd, in the order to send them. */
-  expunged: number[];
-  /** The new EXISTS count, when it changed. */
-  exists: number | null;
-  /** Messages whose flags changed: [seq, uid, flags]. */
-  flagChanges: [number, number, string[]][];
+/** The system flags in the order FLAGS lists them (and Dovecot sorts them in FETCH). */
+export const SYSTEM_FLAG_ORDER = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"] as const;
+
+interface MessageState {
+  flags: string[];
+  modseq: number;
+}
+
+export interface AbsorbedChanges {
+  /** UIDs whose flags (or, with CONDSTORE, mod-sequence) changed, ascending. */
+  flagChanges: number[];
+  /** Messages appended to the view (new EXISTS). */
+  added: number;
+  /** A keyword appeared that the last FLAGS response did not list. */
+  newKeywords: boolean;
 }
 
 export class MailboxView {
   mailbox: Mailbox;
   readonly readOnly: boolean;
+  /** Every change up to this MODSEQ has been taken into the view. */
+  highestModseq: number;
+  /** SEARCHRES: the result saved by `SEARCH RETURN (SAVE)`, as UIDs, ascending. */
+  saved: number[] = [];
   #uids: number[];
-  #flags: Map<number, string[]>;
+  #messages: Map<number, MessageState>;
+  #recent: Set<number>;
+  #pendingExpunge = new Set<number>();
+  #announced: string[];
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(snapshot: MailboxSnapshot, readOnly: boolean) {
     this.mailbox = snapshot.mailbox;
     this.readOnly = readOnly;
-    this.#uids = snapshot.messages.map((m) => m.uid);
-    this.#flags = new Map(snapshot.messages.map((m) => [m.uid, m.flags]));
+    this.highestModseq = snapshot.mailbox.highestmodseq;
+    const messages = [...snapshot.messages].sort((a, b) => a.uid - b.uid);
+    this.#uids = messages.map((m) => m.uid);
+    this.#messages = new Map(messages.map((m) => [m.uid, { flags: m.flags, modseq: m.modseq }]));
+    // \Recent for this session: what the edge's recent mark had not yet passed when we selected.
+    const from = snapshot.recentFromUid ?? snapshot.mailbox.uidnext;
+    this.#recent = new Set(this.#uids.filter((uid) => uid >= from && uid < snapshot.mailbox.uidnext));
+    this.#announced = this.keywords();
   }
 
   get exists(): number {
@@ -35,6 +63,19 @@ export class MailboxView {
 
   get uids(): readonly number[] {
     return this.#uids;
+  }
+
+  get recentCount(): number {
+    return this.#recent.size;
+  }
+
+  /** UIDs of the messages \Recent to this session, ascending. */
+  recentUids(): number[] {
+    return this.#uids.filter((uid) => this.#recent.has(uid));
+  }
+
+  isRecent(uid: number): boolean {
+    return this.#recent.has(uid);
   }
 
   uidAt(seq: number): number | undefined {
@@ -55,19 +96,63 @@ export class MailboxView {
     return undefined;
   }
 
+  has(uid: number): boolean {
+    return this.#messages.has(uid);
+  }
+
   flagsOf(uid: number): string[] {
-    return this.#flags.get(uid) ?? [];
+    return this.#messages.get(uid)?.flags ?? [];
   }
 
-  setFlags(uid: number, flags: string[]): void {
-    if (this.#flags.has(uid)) this.#flags.set(uid, flags);
+  modseqOf(uid: number): number {
+    return this.#messages.get(uid)?.modseq ?? 0;
   }
 
-  /** Every keyword in use, for the FLAGS response. */
+  /** Records flags the client has just been told (or is about to be told) of. */
+  setFlags(uid: number, flags: string[], modseq?: number): void {
+    const m = this.#messages.get(uid);
+    if (!m) return;
+    m.flags = flags;
+    if (modseq !== undefined && modseq > m.modseq) m.modseq = modseq;
+  }
+
+  /**
+   * The flags as the client sees them: system flags in their usual order, then \Recent
+   * (IMAP4rev1 sessions only: RFC 9051 has no \Recent), then keywords as stored.
+   */
+  clientFlags(uid: number, flags: readonly string[], rev2: boolean): string[] {
+    const lower = new Map(flags.map((f) => [f.toLowerCase(), f]));
+    const out: string[] = [];
+    for (const f of SYSTEM_FLAG_ORDER) if (lower.has(f.toLowerCase())) out.push(f);
+    if (!rev2 && this.#recent.has(uid)) out.push("\\Recent");
+    for (const f of flags) if (!f.startsWith("\\")) out.push(f);
+    return out;
+  }
+
+  /** Every keyword in use. */
   keywords(): string[] {
     const seen = new Set<string>();
-    for (const flags of this.#flags.values()) for (const f of flags) if (!f.startsWith("\\")) seen.add(f);
+    for (const { flags } of this.#messages.values()) for (const f of flags) if (!f.startsWith("\\")) seen.add(f);
     return [...seen];
+  }
+
+  /** The keywords the last FLAGS response listed (RFC 9051 §7.3.5). */
+  get announcedKeywords(): readonly string[] {
+    return this.#announced;
+  }
+
+  /**
+   * Adds the keywords of `flags` the client has not been told of; true when there were any,
+   * so a new FLAGS (and PERMANENTFLAGS) response is due before the FETCH that shows them.
+   */
+  announceKeywords(flags: readonly string[]): boolean {
+    let added = false;
+    for (const f of flags) {
+      if (f.startsWith("\\") || this.#announced.includes(f)) continue;
+      this.#announced = [...this.#announced, f];
+      added = true;
+    }
+    return added;
   }
 
   firstUnseenSeq(): number | null {
@@ -75,10 +160,18 @@ export class MailboxView {
     return i < 0 ? null : i + 1;
   }
 
-  /** The UIDs a set names: message sequence numbers, or UIDs for the UID forms of commands. */
+  /**
+   * The UIDs a set names: message sequence numbers, or UIDs for the UID forms of commands.
+   * `$` is the saved search result (RFC 5182).
+   */
   resolve(set: SequenceSet, byUid: boolean): number[] {
-    if (byUid) return uidsInSet(set, this.#uids);
-    return expandSequenceSet(set, this.#uids.length).map((seq) => this.#uids[seq - 1]!);
+    if (byUid) return uidsInSet(set, this.#uids, this.saved);
+    const saved: number[] = [];
+    for (const uid of this.saved) {
+      const seq = this.seqOf(uid);
+      if (seq !== undefined) saved.push(seq);
+    }
+    return expandSequenceSet(set, this.#uids.length, { saved }).map((seq) => this.#uids[seq - 1]!);
   }
 
   /**
@@ -91,35 +184,66 @@ export class MailboxView {
     for (let i = this.#uids.length - 1; i >= 0; i--) if (gone.has(this.#uids[i]!)) seqs.push(i + 1);
     if (seqs.length === 0) return seqs;
     this.#uids = this.#uids.filter((uid) => !gone.has(uid));
-    for (const uid of gone) this.#flags.delete(uid);
+    for (const uid of gone) {
+      this.#messages.delete(uid);
+      this.#recent.delete(uid);
+      this.#pendingExpunge.delete(uid);
+    }
+    if (this.saved.some((uid) => gone.has(uid))) this.saved = this.saved.filter((uid) => !gone.has(uid));
     return seqs;
   }
 
-  /** Brings the view up to a newer snapshot and says what the client must be told. */
-  update(snapshot: MailboxSnapshot): ViewChanges {
-    const next = new Set(snapshot.messages.map((m) => m.uid));
-    const expunged: number[] = [];
-    // Report from the highest sequence number down so earlier numbers stay valid (RFC 9051 §7.5.1).
-    for (let i = this.#uids.length - 1; i >= 0; i--) {
-      if (!next.has(this.#uids[i]!)) expunged.push(i + 1);
+  /** Expunged at the edge, not yet reported to the client. */
+  get pendingExpunge(): readonly number[] {
+    return [...this.#pendingExpunge].sort((a, b) => a - b);
+  }
+
+  /**
+   * Takes in the edge's changes since `highestModseq`: expunges are queued in
+   * `pendingExpunge`, new messages are appended, flag changes recorded. Says what the client
+   * must be told (the caller tells it). `condstore`: a change of MODSEQ alone is news too.
+   */
+  absorb(changes: ChangesResult, condstore: boolean): AbsorbedChanges {
+    this.mailbox = changes.mailbox;
+    for (const uid of changes.expunged) if (this.#messages.has(uid)) this.#pendingExpunge.add(uid);
+    const last = this.#uids.length > 0 ? this.#uids[this.#uids.length - 1]! : 0;
+    const flagChanges: number[] = [];
+    let added = 0;
+    let newKeywords = false;
+    for (const m of [...changes.messages].sort((a, b) => a.uid - b.uid)) {
+      const known = this.#messages.get(m.uid);
+      if (known) {
+        if (this.#pendingExpunge.has(m.uid)) continue;
+        const changed = !sameFlags(known.flags, m.flags) || (condstore && m.modseq > known.modseq);
+        if (m.modseq > known.modseq || !sameFlags(known.flags, m.flags)) {
+          known.flags = m.flags;
+          known.modseq = Math.max(known.modseq, m.modseq);
+        }
+        if (changed) {
+          flagChanges.push(m.uid);
+          if (this.announceKeywords(m.flags)) newKeywords = true;
+        }
+      } else if (m.uid > last && !changes.expunged.includes(m.uid)) {
+        this.#uids.push(m.uid);
+        this.#messages.set(m.uid, { flags: m.flags, modseq: m.modseq });
+        added++;
+        if (this.announceKeywords(m.flags)) newKeywords = true;
+      }
     }
-    const before = this.#uids.length - expunged.length;
-    const byUid = new Map<number, MessageFlags>(snapshot.messages.map((m) => [m.uid, m]));
-    this.mailbox = snapshot.mailbox;
-    this.#uids = snapshot.messages.map((m) => m.uid);
-    const flagChanges: [number, number, string[]][] = [];
-    const nextFlags = new Map<number, string[]>();
-    this.#uids.forEach((uid, i) => {
-      const flags = byUid.get(uid)!.flags;
-      const old = this.#flags.get(uid);
-      if (old && !sameFlags(old, flags)) flagChanges.push([i + 1, uid, flags]);
-      nextFlags.set(uid, flags);
-    });
-    this.#flags = nextFlags;
-    return { expunged, exists: this.#uids.length !== before ? this.#uids.length : null, flagChanges };
+    if (changes.mailbox.highestmodseq > this.highestModseq) this.highestModseq = changes.mailbox.highestmodseq;
+    return { flagChanges, added, newKeywords };
+  }
+
+  /** Runs `task` after every task queued before it: change reports never interleave. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => {});
+    return run;
   }
 }
 
-function sameFlags(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((f, i) => f === b[i]);
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((f) => set.has(f));
 }

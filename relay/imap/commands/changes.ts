@@ -1,11 +1,18 @@
 /**
- * Reporting other sessions' changes to the selected mailbox: EXPUNGE, EXISTS and FETCH FLAGS,
- * at the points RFC 9051 §7.5.2 allows (after NOOP and other commands that are not FETCH,
- * STORE or SEARCH by sequence number).
+ * Reporting changes to the selected mailbox — other sessions' and other relays' as much as
+ * this session's own — as EXPUNGE (or VANISHED), EXISTS, FLAGS and FETCH responses, at the
+ * points RFC 9051 §7.5.1 allows: EXPUNGE never while a FETCH, STORE or SEARCH by sequence
+ * number runs (their UID forms may), nor when no command is in progress (except IDLE).
+ *
+ * The source of truth is one edge call, `changes(mailbox, sinceModseq)`: everything that
+ * changed after the view's highest MODSEQ. Reports for one view never interleave (IDLE's
+ * poll, the change feed and the command in progress may all ask at once).
  */
 import type { ImapConnection } from "../connection.ts";
+import { SYSTEM_FLAG_ORDER, type MailboxView } from "../mailbox-view.ts";
 import { flagList, untagged } from "../protocol/writer.ts";
 import { formatSequenceSet } from "../protocol/sequence-set.ts";
+import { condstoreActive, isRev2 } from "../session.ts";
 
 /**
  * Tells the client that messages of the selected mailbox are gone (after EXPUNGE, CLOSE-less
@@ -25,14 +32,64 @@ export async function reportExpunged(conn: ImapConnection, uids: readonly number
   for (const seq of seqs) await conn.send(untagged(`${seq} EXPUNGE`));
 }
 
-export async function reportMailboxChanges(conn: ImapConnection): Promise<void> {
+export interface ReportOptions {
+  /**
+   * False while a FETCH, STORE or SEARCH (or SORT/THREAD) by sequence number runs: expunges
+   * found then wait in the view until a point where they may be sent (RFC 9051 §7.5.1).
+   */
+  expunges?: boolean;
+}
+
+/** Asks the edge what changed since the view's MODSEQ and tells the client. */
+export async function reportMailboxChanges(conn: ImapConnection, options: ReportOptions = {}): Promise<void> {
   const state = conn.state;
   if (state.kind !== "selected") return;
-  const snapshot = await conn.store.selectMailbox(state.principal.accountId, state.view.mailbox.name);
-  const changes = state.view.update(snapshot);
-  for (const seq of changes.expunged) await conn.send(untagged(`${seq} EXPUNGE`));
-  if (changes.exists !== null) await conn.send(untagged(`${changes.exists} EXISTS`));
-  for (const [seq, uid, flags] of changes.flagChanges) {
-    await conn.send(untagged(`${seq} FETCH (UID ${uid} FLAGS ${flagList(flags)})`));
-  }
+  const { view, principal } = state;
+  const current = () => conn.state.kind === "selected" && conn.state.view === view && !conn.closed;
+  await view.exclusive(async () => {
+    if (!current()) return;
+    const changes = await conn.store.changes(principal.accountId, view.mailbox.id, view.highestModseq);
+    if (!current()) return;
+    const absorbed = view.absorb(changes, condstoreActive(conn));
+    if ((options.expunges ?? true) && view.pendingExpunge.length > 0) await reportExpunged(conn, view.pendingExpunge);
+    // The client works out the count after EXPUNGE itself; only new messages need EXISTS.
+    if (absorbed.added > 0) await conn.send(untagged(`${view.exists} EXISTS`));
+    if (absorbed.newKeywords) await sendFlags(conn, view);
+    for (const uid of absorbed.flagChanges) {
+      const seq = view.seqOf(uid);
+      if (seq !== undefined) await conn.send(flagsFetch(conn, view, seq, uid, true));
+    }
+  });
+}
+
+/** Expunges held back during a sequence-number command, sent at the next allowed point. */
+export async function reportPendingExpunges(conn: ImapConnection): Promise<void> {
+  const state = conn.state;
+  if (state.kind !== "selected") return;
+  const view = state.view;
+  await view.exclusive(async () => {
+    if (conn.state.kind !== "selected" || conn.state.view !== view) return;
+    if (view.pendingExpunge.length > 0) await reportExpunged(conn, view.pendingExpunge);
+  });
+}
+
+/** `* FLAGS (...)` and `* OK [PERMANENTFLAGS (...)]`: on SELECT, and when a new keyword appears. */
+export async function sendFlags(conn: ImapConnection, view: MailboxView): Promise<void> {
+  const flags = [...SYSTEM_FLAG_ORDER, ...view.announcedKeywords];
+  await conn.send(untagged(`FLAGS ${flagList(flags)}`));
+  if (view.readOnly) await conn.send(untagged("OK [PERMANENTFLAGS ()] Read-only mailbox."));
+  else await conn.send(untagged(`OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted.`));
+}
+
+/**
+ * `* seq FETCH (UID n FLAGS (...) MODSEQ (m))` for a message whose flags the view holds;
+ * MODSEQ once CONDSTORE is active (RFC 7162 §3.1.4), UID when asked or CONDSTORE is active.
+ */
+export function flagsFetch(conn: ImapConnection, view: MailboxView, seq: number, uid: number, withUid: boolean): Buffer {
+  const condstore = condstoreActive(conn);
+  const parts: string[] = [];
+  if (withUid || condstore) parts.push(`UID ${uid}`);
+  parts.push(`FLAGS ${flagList(view.clientFlags(uid, view.flagsOf(uid), isRev2(conn)))}`);
+  if (condstore) parts.push(`MODSEQ (${view.modseqOf(uid)})`);
+  return untagged(`${seq} FETCH (${parts.join(" ")})`);
 }

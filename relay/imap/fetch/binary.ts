@@ -1,0 +1,171 @@
+/**
+ * FETCH BINARY (RFC 3516): a body part with its Content-Transfer-Encoding undone, decoded
+ * while it streams from the edge. The decoders here give exactly the octets of
+ * common/mime/transfer-decoding.ts (which computed BodyPart.decodedSize at ingest), chunk by
+ * chunk: base64 carries its partial quantum across chunks, quoted-printable is decoded a
+ * whole line at a time (its escapes, soft breaks and trailing-space rule never cross a line).
+ *
+ * Callers may rely on: `binaryPart` finds parts as BODY[n] does (the same lookup as
+ * common/mime/sections.ts); an encoding other than 7bit, 8bit, binary, base64 or
+ * quoted-printable is refused before anything is written (`NO [UNKNOWN-CTE]`).
+ */
+import type { BodyPart, MessageIndex } from "../../../common/mime/types.ts";
+import { decodeQuotedPrintable, transferKind } from "../../../common/mime/transfer-decoding.ts";
+import { ImapProtocolError } from "../protocol/errors.ts";
+
+export type Decoding = "base64" | "quoted-printable" | null;
+
+export interface BinarySource {
+  /** Byte range of the encoded octets in the raw message. */
+  start: number;
+  end: number;
+  decoding: Decoding;
+  /** Octets after decoding, when known without reading (identity, or decodedSize from ingest). */
+  size: number | null;
+}
+
+const IDENTITY = new Set(["7bit", "8bit", "binary"]);
+
+/**
+ * The encoded range and decoding of `part` ("" = the whole message, never decoded), or null
+ * when the part does not exist. Throws NO [UNKNOWN-CTE] for an encoding we cannot undo.
+ */
+export function binaryPart(index: MessageIndex, part: string): BinarySource | null {
+  if (part === "") return { start: 0, end: index.size, decoding: null, size: index.size };
+  const found = findPart(index.body, part.split(".").map(Number));
+  if (found === null) return null;
+  const raw = found.bodyEnd - found.bodyStart;
+  // A multipart's body is its children and their delimiters: nothing to decode.
+  if (found.parts !== undefined) return { start: found.bodyStart, end: found.bodyEnd, decoding: null, size: raw };
+  const encoding = found.encoding.trim().toLowerCase();
+  const decoding = transferKind(encoding);
+  if (decoding === null && !IDENTITY.has(encoding)) {
+    throw new ImapProtocolError("NO", `Unknown Content-Transfer-Encoding ${found.encoding.slice(0, 40)}`, { code: "UNKNOWN-CTE" });
+  }
+  const size = decoding === null ? raw : (found.decodedSize ?? null);
+  return { start: found.bodyStart, end: found.bodyEnd, decoding, size };
+}
+
+/** The part a BODY[n] section names (Dovecot's lookup, as common/mime/sections.ts). */
+function findPart(root: BodyPart, path: number[]): BodyPart | null {
+  let part: BodyPart | null = root;
+  for (let i = 0; i < path.length && part !== null; i++) {
+    const num = path[i]!;
+    const more = i + 1 < path.length;
+    if (part.parts !== undefined) {
+      part = num >= 1 ? (part.parts[num - 1] ?? null) : null;
+    } else if (num !== 1 || (more && part.message === undefined)) {
+      part = null;
+    }
+    if (part !== null && part.message !== undefined && more) part = part.message.body;
+  }
+  return part;
+}
+
+const B64 = new Int8Array(256).fill(-1);
+{
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (let i = 0; i < alphabet.length; i++) B64[alphabet.charCodeAt(i)] = i;
+}
+
+/** An incremental decoder: `push` each chunk, then `end` once. */
+export interface ChunkDecoder {
+  push(chunk: Uint8Array): Buffer;
+  end(): Buffer;
+}
+
+/** base64 as decodeBase64 does it: skip non-alphabet octets, "=" ends the quantum. */
+export function base64Decoder(): ChunkDecoder {
+  let acc = 0;
+  let n = 0;
+  const flush = (out: number[]): void => {
+    if (n === 2) out.push((acc >> 4) & 0xff);
+    else if (n === 3) out.push((acc >> 10) & 0xff, (acc >> 2) & 0xff);
+    acc = 0;
+    n = 0;
+  };
+  return {
+    push(chunk) {
+      const out = Buffer.allocUnsafe(Math.floor(((chunk.length + n) * 3) / 4) + 3);
+      let o = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk[i]!;
+        const v = B64[c]!;
+        if (v < 0) {
+          if (c === 0x3d) {
+            const tail: number[] = [];
+            flush(tail);
+            for (const b of tail) out[o++] = b;
+          }
+          continue;
+        }
+        acc = (acc << 6) | v;
+        if (++n === 4) {
+          out[o++] = (acc >> 16) & 0xff;
+          out[o++] = (acc >> 8) & 0xff;
+          out[o++] = acc & 0xff;
+          acc = 0;
+          n = 0;
+        }
+      }
+      return out.subarray(0, o);
+    },
+    end() {
+      const tail: number[] = [];
+      flush(tail);
+      return Buffer.from(tail);
+    },
+  };
+}
+
+/** quoted-printable, one complete line at a time (a line's decoding never depends on the next). */
+export function quotedPrintableDecoder(): ChunkDecoder {
+  let pending: Buffer = Buffer.alloc(0);
+  return {
+    push(chunk) {
+      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : Buffer.from(chunk);
+      const lastLf = data.lastIndexOf(0x0a);
+      if (lastLf < 0) {
+        pending = data;
+        return Buffer.alloc(0);
+      }
+      pending = data.subarray(lastLf + 1);
+      return Buffer.from(decodeQuotedPrintable(data.subarray(0, lastLf + 1)));
+    },
+    end() {
+      const rest = pending;
+      pending = Buffer.alloc(0);
+      return Buffer.from(decodeQuotedPrintable(rest));
+    },
+  };
+}
+
+export function decoderFor(decoding: Decoding): ChunkDecoder {
+  if (decoding === "base64") return base64Decoder();
+  if (decoding === "quoted-printable") return quotedPrintableDecoder();
+  return { push: (chunk) => Buffer.from(chunk), end: () => Buffer.alloc(0) };
+}
+
+/** Decodes a stream of encoded chunks. */
+export async function* decodeStream(source: AsyncIterable<Uint8Array>, decoding: Decoding): AsyncGenerator<Buffer> {
+  const decoder = decoderFor(decoding);
+  for await (const chunk of source) {
+    const out = decoder.push(chunk);
+    if (out.length > 0) yield out;
+  }
+  const tail = decoder.end();
+  if (tail.length > 0) yield tail;
+}
+
+/** Keeps only octets [offset, offset + length) of a stream. */
+export async function* sliceStream(source: AsyncIterable<Buffer>, offset: number, length: number): AsyncGenerator<Buffer> {
+  let pos = 0;
+  const end = offset + length;
+  for await (const chunk of source) {
+    const from = Math.max(offset - pos, 0);
+    const to = Math.min(end - pos, chunk.length);
+    if (to > from) yield chunk.subarray(from, to);
+    pos += chunk.length;
+    if (pos >= end) return;
+  }
+}
