@@ -94,7 +94,7 @@ export class ImapConnection {
   }
 
   capabilities(): string[] {
-    const caps = ["IMAP4rev1"];
+    const caps = ["IMAP4rev1", "IMAP4rev2"];
     if (this.state.kind === "notAuthenticated") {
       if (!this.#secure) caps.push("STARTTLS", "LOGINDISABLED");
       else caps.push("AUTH=PLAIN", "AUTH=LOGIN", "SASL-IR");

@@ -122,10 +122,12 @@ describe("IMAP access control", () => {
     const { client } = await ImapTranscript.open(stack.relay!.ports.imaps!);
     await client.command(`LOGIN ${demo.address} ${demo.password}`);
     await client.command("SELECT INBOX");
+    // The first session to select the mailbox since delivery sees the message as \Recent (RFC 3501 §2.3.2).
     const peek = await client.command("FETCH 1 (BODY.PEEK[HEADER] FLAGS)");
-    assert.equal(peek.lines, `* 1 FETCH (BODY[HEADER] {28}\r\nSubject: private to demo\r\n\r\n FLAGS ())\r\n${peek.tagged}\r\n`);
+    assert.equal(peek.lines, `* 1 FETCH (FLAGS (\\Recent) BODY[HEADER] {28}\r\nSubject: private to demo\r\n\r\n)\r\n${peek.tagged}\r\n`);
     const body = await client.command("FETCH 1 BODY[]");
-    assert.match(body.lines, /^\* 1 FETCH \(BODY\[\] \{36\}\r\nSubject: private to demo\r\n\r\nsecret\r\n FLAGS \(\\Seen\)\)\r\n/);
+    assert.match(body.lines, /^\* 1 FETCH \((FLAGS \(\\Seen \\Recent\) )?BODY\[\] \{36\}\r\nSubject: private to demo\r\n\r\nsecret\r\n( FLAGS \(\\Seen \\Recent\))?\)\r\n/);
+    assert.match(body.lines, /FLAGS \(\\Seen \\Recent\)/, "the implicit \\Seen is reported");
     const store = await client.command("UID STORE 1 -FLAGS.SILENT (\\Seen)");
     assert.match(store.tagged, /OK/);
     assert.equal(store.lines, `${store.tagged}\r\n`);
