@@ -89,7 +89,8 @@ function sectionKind(rest: string): Kind | null {
   return null;
 }
 
-function findPart(root: BodyPart, path: number[]): BodyPart | null {
+/** The part a section's part path (`[1, 2]` for "1.2") names, with Dovecot's lookup rules; null if none. */
+export function findPart(root: BodyPart, path: number[]): BodyPart | null {
   let part: BodyPart | null = root;
   for (let i = 0; i < path.length && part !== null; i++) {
     const num = path[i]!;

@@ -9,7 +9,8 @@
  * common/mime/sections.ts); an encoding other than 7bit, 8bit, binary, base64 or
  * quoted-printable is refused before anything is written (`NO [UNKNOWN-CTE]`).
  */
-import type { BodyPart, MessageIndex } from "../../../common/mime/types.ts";
+import { findPart } from "../../../common/mime/sections.ts";
+import type { MessageIndex } from "../../../common/mime/types.ts";
 import { decodeQuotedPrintable, transferKind } from "../../../common/mime/transfer-decoding.ts";
 import { ImapProtocolError } from "../protocol/errors.ts";
 
@@ -44,22 +45,6 @@ export function binaryPart(index: MessageIndex, part: string): BinarySource | nu
   }
   const size = decoding === null ? raw : (found.decodedSize ?? null);
   return { start: found.bodyStart, end: found.bodyEnd, decoding, size };
-}
-
-/** The part a BODY[n] section names (Dovecot's lookup, as common/mime/sections.ts). */
-function findPart(root: BodyPart, path: number[]): BodyPart | null {
-  let part: BodyPart | null = root;
-  for (let i = 0; i < path.length && part !== null; i++) {
-    const num = path[i]!;
-    const more = i + 1 < path.length;
-    if (part.parts !== undefined) {
-      part = num >= 1 ? (part.parts[num - 1] ?? null) : null;
-    } else if (num !== 1 || (more && part.message === undefined)) {
-      part = null;
-    }
-    if (part !== null && part.message !== undefined && more) part = part.message.body;
-  }
-  return part;
 }
 
 const B64 = new Int8Array(256).fill(-1);
