@@ -36,13 +36,16 @@ const HEX = new Int8Array(256).fill(-1);
   }
 })();
 
-/** Decode base64 leniently (see the module comment). */
-export function decodeBase64(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.floor((input.length * 3) / 4) + 3);
-  let o = 0;
+/** A base64 decoder fed in pieces (for streamed BINARY fetches); same rules as decodeBase64. */
+export interface Base64Decoder {
+  push(chunk: Uint8Array): Uint8Array;
+  end(): Uint8Array;
+}
+
+export function createBase64Decoder(): Base64Decoder {
   let acc = 0;
   let n = 0;
-  const flush = (): void => {
+  const flush = (out: Uint8Array, o: number): number => {
     if (n === 2) out[o++] = (acc >> 4) & 0xff;
     else if (n === 3) {
       out[o++] = (acc >> 10) & 0xff;
@@ -50,25 +53,47 @@ export function decodeBase64(input: Uint8Array): Uint8Array {
     }
     acc = 0;
     n = 0;
+    return o;
   };
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i]!;
-    const v = B64[c]!;
-    if (v < 0) {
-      if (c === EQ) flush();
-      continue;
-    }
-    acc = (acc << 6) | v;
-    if (++n === 4) {
-      out[o++] = (acc >> 16) & 0xff;
-      out[o++] = (acc >> 8) & 0xff;
-      out[o++] = acc & 0xff;
-      acc = 0;
-      n = 0;
-    }
-  }
-  flush();
-  return out.subarray(0, o);
+  return {
+    push(input) {
+      const out = new Uint8Array(Math.floor(((input.length + n) * 3) / 4) + 3);
+      let o = 0;
+      for (let i = 0; i < input.length; i++) {
+        const c = input[i]!;
+        const v = B64[c]!;
+        if (v < 0) {
+          if (c === EQ) o = flush(out, o);
+          continue;
+        }
+        acc = (acc << 6) | v;
+        if (++n === 4) {
+          out[o++] = (acc >> 16) & 0xff;
+          out[o++] = (acc >> 8) & 0xff;
+          out[o++] = acc & 0xff;
+          acc = 0;
+          n = 0;
+        }
+      }
+      return out.subarray(0, o);
+    },
+    end() {
+      const out = new Uint8Array(2);
+      return out.subarray(0, flush(out, 0));
+    },
+  };
+}
+
+/** Decode base64 leniently (see the module comment). */
+export function decodeBase64(input: Uint8Array): Uint8Array {
+  const decoder = createBase64Decoder();
+  const body = decoder.push(input);
+  const tail = decoder.end();
+  if (tail.length === 0) return body;
+  const out = new Uint8Array(body.length + tail.length);
+  out.set(body);
+  out.set(tail, body.length);
+  return out;
 }
 
 function isWsp(c: number | undefined): boolean {

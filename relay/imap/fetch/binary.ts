@@ -11,7 +11,7 @@
  */
 import { findPart } from "../../../common/mime/sections.ts";
 import type { MessageIndex } from "../../../common/mime/types.ts";
-import { decodeQuotedPrintable, transferKind } from "../../../common/mime/transfer-decoding.ts";
+import { createBase64Decoder, decodeQuotedPrintable, transferKind } from "../../../common/mime/transfer-decoding.ts";
 import { ImapProtocolError } from "../protocol/errors.ts";
 
 export type Decoding = "base64" | "quoted-printable" | null;
@@ -47,59 +47,18 @@ export function binaryPart(index: MessageIndex, part: string): BinarySource | nu
   return { start: found.bodyStart, end: found.bodyEnd, decoding, size };
 }
 
-const B64 = new Int8Array(256).fill(-1);
-{
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (let i = 0; i < alphabet.length; i++) B64[alphabet.charCodeAt(i)] = i;
-}
-
 /** An incremental decoder: `push` each chunk, then `end` once. */
 export interface ChunkDecoder {
   push(chunk: Uint8Array): Buffer;
   end(): Buffer;
 }
 
-/** base64 as decodeBase64 does it: skip non-alphabet octets, "=" ends the quantum. */
+/** base64, from common/mime's decoder (the same rules that computed decodedSize at ingest). */
 export function base64Decoder(): ChunkDecoder {
-  let acc = 0;
-  let n = 0;
-  const flush = (out: number[]): void => {
-    if (n === 2) out.push((acc >> 4) & 0xff);
-    else if (n === 3) out.push((acc >> 10) & 0xff, (acc >> 2) & 0xff);
-    acc = 0;
-    n = 0;
-  };
+  const decoder = createBase64Decoder();
   return {
-    push(chunk) {
-      const out = Buffer.allocUnsafe(Math.floor(((chunk.length + n) * 3) / 4) + 3);
-      let o = 0;
-      for (let i = 0; i < chunk.length; i++) {
-        const c = chunk[i]!;
-        const v = B64[c]!;
-        if (v < 0) {
-          if (c === 0x3d) {
-            const tail: number[] = [];
-            flush(tail);
-            for (const b of tail) out[o++] = b;
-          }
-          continue;
-        }
-        acc = (acc << 6) | v;
-        if (++n === 4) {
-          out[o++] = (acc >> 16) & 0xff;
-          out[o++] = (acc >> 8) & 0xff;
-          out[o++] = acc & 0xff;
-          acc = 0;
-          n = 0;
-        }
-      }
-      return out.subarray(0, o);
-    },
-    end() {
-      const tail: number[] = [];
-      flush(tail);
-      return Buffer.from(tail);
-    },
+    push: (chunk) => Buffer.from(decoder.push(chunk)),
+    end: () => Buffer.from(decoder.end()),
   };
 }
 
