@@ -19,6 +19,9 @@
  *   GET  /relay/v1/accounts/:a/mailboxes/:m/messages/:uid/raw   → octets (honours `Range: bytes=a-b`)
  *   POST /relay/v1/accounts/:a/mailboxes/:m/messages/flags   StoreFlagsRequest → StoreFlagsResult
  *
+ * fetch, flags and search also answer the changes feed (`changes`) when the request carries
+ * `sinceModseq`, so an IMAP command costs one round trip (see PiggybackSince below).
+ *
  * Errors always have the shape of {@link ApiError}.
  */
 import { z } from "zod";
@@ -228,7 +231,33 @@ export const MailboxSnapshot = z.object({
 });
 export type MailboxSnapshot = z.infer<typeof MailboxSnapshot>;
 
-export const FetchRequest = z.object({ uids: z.array(z.number().int().positive()).max(100_000) });
+export const ChangesRequest = z.object({ sinceModseq: z.number().int().min(0) });
+/**
+ * Everything that changed after `sinceModseq`: messages added or whose flags changed, and the
+ * UIDs expunged since (the edge keeps a tombstone per expunged UID with its modseq, which is
+ * also what QRESYNC's VANISHED (EARLIER) needs).
+ */
+export const ChangesResult = z.object({
+  mailbox: Mailbox,
+  messages: z.array(MessageFlags),
+  expunged: z.array(z.number().int()),
+});
+export type ChangesResult = z.infer<typeof ChangesResult>;
+
+/**
+ * `sinceModseq` on fetch, flags and search: the changes feed rides along (one round trip per
+ * IMAP command). When given, the answer's `changes` is exactly what `POST .../changes` would
+ * have answered for that `sinceModseq`, computed AFTER the operation (so a flags call's own
+ * change is included, as a separate changes call made after it would include it). Absent: no
+ * `changes` in the answer.
+ */
+const PiggybackSince = z.number().int().min(0).optional();
+
+export const FetchRequest = z.object({
+  uids: z.array(z.number().int().positive()).max(100_000),
+  /** See {@link PiggybackSince}: also answer the changes since this MODSEQ. */
+  sinceModseq: PiggybackSince,
+});
 export type FetchRequest = z.input<typeof FetchRequest>;
 
 export const MessageMeta = z.object({
@@ -242,7 +271,11 @@ export const MessageMeta = z.object({
 export type MessageMeta = z.infer<typeof MessageMeta>;
 
 /** Metadata for the requested UIDs that exist (ascending by UID); absent UIDs are left out. */
-export const FetchResult = z.object({ messages: z.array(MessageMeta) });
+export const FetchResult = z.object({
+  messages: z.array(MessageMeta),
+  /** Present when `sinceModseq` was asked: the changes feed's answer, read after the fetch. */
+  changes: ChangesResult.optional(),
+});
 export type FetchResult = z.infer<typeof FetchResult>;
 
 export const StoreFlagsRequest = z.object({
@@ -251,6 +284,8 @@ export const StoreFlagsRequest = z.object({
   flags: z.array(Flag).max(100),
   /** CONDSTORE UNCHANGEDSINCE: messages whose modseq is higher are left alone and listed in `modified`. */
   unchangedSince: z.number().int().min(0).optional(),
+  /** See {@link PiggybackSince}: also answer the changes since this MODSEQ (this call's own included). */
+  sinceModseq: PiggybackSince,
 });
 export type StoreFlagsRequest = z.input<typeof StoreFlagsRequest>;
 
@@ -259,6 +294,8 @@ export const StoreFlagsResult = z.object({
   highestmodseq: z.number().int(),
   /** UIDs that failed the UNCHANGEDSINCE test (RFC 7162 §3.1.3 MODIFIED). */
   modified: z.array(z.number().int()).default([]),
+  /** Present when `sinceModseq` was asked: the changes feed's answer, read after the change. */
+  changes: ChangesResult.optional(),
 });
 export type StoreFlagsResult = z.infer<typeof StoreFlagsResult>;
 
@@ -270,7 +307,8 @@ export type StoreFlagsResult = z.infer<typeof StoreFlagsResult>;
 //   POST /relay/v1/accounts/:a/mailboxes/subscribe       SubscribeRequest → {} (a name that does not exist may be subscribed)
 //   POST /relay/v1/accounts/:a/mailboxes/status          StatusRequest → StatusResult
 //   GET  /relay/v1/accounts/:a/subscriptions             → SubscriptionList
-//   POST /relay/v1/accounts/:a/mailboxes/:m/changes      ChangesRequest → ChangesResult
+//   POST /relay/v1/accounts/:a/mailboxes/:m/changes      ChangesRequest → ChangesResult (defined above: fetch,
+//                                                        flags and search carry it too, given `sinceModseq`)
 //   POST /relay/v1/accounts/:a/mailboxes/:m/messages/expunge  ExpungeRequest → ExpungeResult
 //   POST /relay/v1/accounts/:a/mailboxes/:m/messages/copy     CopyRequest → CopyResult (404 try_create, 422 over_quota)
 //   POST /relay/v1/accounts/:a/mailboxes/append          AppendRequest → AppendResult (404 try_create, 422 over_quota)
@@ -306,19 +344,6 @@ export const StatusRequest = z.object({ names: z.array(MailboxName).max(10_000).
 export type StatusRequest = z.input<typeof StatusRequest>;
 export const StatusResult = z.object({ mailboxes: z.array(MailboxStatus) });
 export type StatusResult = z.infer<typeof StatusResult>;
-
-export const ChangesRequest = z.object({ sinceModseq: z.number().int().min(0) });
-/**
- * Everything that changed after `sinceModseq`: messages added or whose flags changed, and the
- * UIDs expunged since (the edge keeps a tombstone per expunged UID with its modseq, which is
- * also what QRESYNC's VANISHED (EARLIER) needs).
- */
-export const ChangesResult = z.object({
-  mailbox: Mailbox,
-  messages: z.array(MessageFlags),
-  expunged: z.array(z.number().int()),
-});
-export type ChangesResult = z.infer<typeof ChangesResult>;
 
 /** Expunges the \Deleted messages, only among `uids` when given (UID EXPUNGE). */
 export const ExpungeRequest = z.object({ uids: z.array(z.number().int().positive()).max(100_000).optional() });
@@ -364,6 +389,8 @@ export const SearchRequest = z.object({
   sort: z.array(SortKey).max(10).optional(),
   /** THREAD: also return each match's threading keys. */
   threadKeys: z.boolean().default(false),
+  /** See {@link PiggybackSince}: also answer the changes since this MODSEQ. */
+  sinceModseq: PiggybackSince,
 });
 export type SearchRequest = z.input<typeof SearchRequest>;
 
@@ -383,6 +410,8 @@ export const SearchResult = z.object({
   /** The highest modseq among the matches (CONDSTORE SEARCH response), null when none. */
   highestModseq: z.number().int().nullable(),
   threadKeys: z.array(ThreadKeys).optional(),
+  /** Present when `sinceModseq` was asked: the changes feed's answer, read after the search. */
+  changes: ChangesResult.optional(),
 });
 export type SearchResult = z.infer<typeof SearchResult>;
 

@@ -175,9 +175,10 @@ export class EdgeClient {
     return this.#call("GET", `/accounts/${accountId}/quota`, QuotaResult);
   }
 
-  fetchMessages(accountId: number, mailboxId: number, uids: number[]): Promise<FetchResult> {
+  /** With `sinceModseq`, the answer's `changes` is the changes feed since it, read after the fetch (one round trip). */
+  fetchMessages(accountId: number, mailboxId: number, uids: number[], sinceModseq?: number): Promise<FetchResult> {
     return this.#call("POST", `/accounts/${accountId}/mailboxes/${mailboxId}/messages/fetch`, FetchResult, {
-      json: { uids },
+      json: sinceModseq === undefined ? { uids } : { uids, sinceModseq },
     });
   }
 

@@ -44,9 +44,12 @@ export interface MailStore {
   /** Blobs are uploaded first with putBlob, as for deliveries. */
   putBlob(sha256: string, raw: Uint8Array): Promise<{ key: string; size: number }>;
   append(accountId: number, request: AppendRequest): Promise<AppendResult>;
+  /** `request.sinceModseq`: the changes feed since it rides along in `changes` (read after the search). */
   search(accountId: number, mailboxId: number, request: SearchRequest): Promise<SearchResult>;
   quota(accountId: number): Promise<QuotaResult>;
-  fetchMessages(accountId: number, mailboxId: number, uids: number[]): Promise<FetchResult>;
+  /** `sinceModseq`: the changes feed since it rides along in `changes` (read after the fetch). */
+  fetchMessages(accountId: number, mailboxId: number, uids: number[], sinceModseq?: number): Promise<FetchResult>;
+  /** `request.sinceModseq`: the changes feed since it rides along in `changes` (read after the change, so it includes it). */
   storeFlags(accountId: number, mailboxId: number, request: StoreFlagsRequest): Promise<StoreFlagsResult>;
   openMessage(accountId: number, mailboxId: number, uid: number, range?: ByteRange): Promise<Readable>;
   readMessageRange(accountId: number, mailboxId: number, uid: number, range: ByteRange): Promise<Buffer>;

@@ -4,10 +4,14 @@
  * points RFC 9051 §7.5.1 allows: EXPUNGE never while a FETCH, STORE or SEARCH by sequence
  * number runs (their UID forms may), nor when no command is in progress (except IDLE).
  *
- * The source of truth is one edge call, `changes(mailbox, sinceModseq)`: everything that
- * changed after the view's highest MODSEQ. Reports for one view never interleave (IDLE's
- * poll, the change feed and the command in progress may all ask at once).
+ * The source of truth is the edge's changes feed, `changes(mailbox, sinceModseq)`: everything
+ * that changed after the view's highest MODSEQ. FETCH, STORE, SEARCH, SORT and THREAD get it
+ * piggybacked on their own edge call (`sinceModseq` in the request, `changes` in the answer),
+ * so a command costs one round trip; the others (NOOP, IDLE, EXPUNGE, ...) ask for it here.
+ * Reports for one view never interleave (IDLE's poll, the change feed and the command in
+ * progress may all ask at once).
  */
+import type { ChangesResult } from "../../../common/contract.ts";
 import type { ImapConnection } from "../connection.ts";
 import { SYSTEM_FLAG_ORDER, type MailboxView } from "../mailbox-view.ts";
 import { flagList, untagged } from "../protocol/writer.ts";
@@ -38,19 +42,28 @@ export interface ReportOptions {
    * found then wait in the view until a point where they may be sent (RFC 9051 §7.5.1).
    */
   expunges?: boolean;
+  /**
+   * The changes feed as the command's own edge call already answered it (asked with the view's
+   * `highestModseq` as `sinceModseq`): used instead of asking the edge again. Undefined: ask.
+   */
+  changes?: ChangesResult | undefined;
 }
 
-/** Asks the edge what changed since the view's MODSEQ and tells the client. */
+/** Tells the client what changed since the view's MODSEQ: from `options.changes`, or by asking the edge. */
 export async function reportMailboxChanges(conn: ImapConnection, options: ReportOptions = {}): Promise<void> {
   const state = conn.state;
   if (state.kind !== "selected") return;
   const { view, principal } = state;
   const current = () => conn.state.kind === "selected" && conn.state.view === view && !conn.closed;
+  const supplied = options.changes?.mailbox.id === view.mailbox.id ? options.changes : undefined;
   await view.exclusive(async () => {
     if (!current()) return;
-    const changes = await conn.store.changes(principal.accountId, view.mailbox.id, view.highestModseq);
+    const changes = supplied ?? (await conn.store.changes(principal.accountId, view.mailbox.id, view.highestModseq));
     if (!current()) return;
-    const absorbed = view.absorb(changes, condstoreActive(conn));
+    // Supplied changes may be older than a report that ran meanwhile (IDLE's poll, the change
+    // feed): when they reach no further than the view already does, they hold nothing new.
+    const stale = supplied !== undefined && supplied.mailbox.highestmodseq <= view.highestModseq;
+    const absorbed = stale ? { added: 0, newKeywords: false, flagChanges: [] } : view.absorb(changes, condstoreActive(conn));
     if ((options.expunges ?? true) && view.pendingExpunge.length > 0) await reportExpunged(conn, view.pendingExpunge);
     // The client works out the count after EXPUNGE itself; only new messages need EXISTS.
     if (absorbed.added > 0) await conn.send(untagged(`${view.exists} EXISTS`));

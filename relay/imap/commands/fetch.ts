@@ -7,10 +7,12 @@
  *
  * Responses carry UID first, then the items without literals, then the literals (Dovecot's
  * order); FLAGS show \Recent to IMAP4rev1 sessions. After the responses, changes by others
- * are reported — without EXPUNGE for the sequence-number form (RFC 9051 §7.5.1).
+ * are reported — without EXPUNGE for the sequence-number form (RFC 9051 §7.5.1) — from the
+ * changes feed piggybacked on the last metadata call (the fetch, or the flags call that sets
+ * \Seen), so no further round trip is made for them.
  */
 import { Readable } from "node:stream";
-import type { MessageMeta } from "../../../common/contract.ts";
+import type { ChangesResult, MessageMeta } from "../../../common/contract.ts";
 import { resolveSection, type SectionRange } from "../../../common/mime/sections.ts";
 import type { ImapConnection } from "../connection.ts";
 import { binaryPart, decodeStream, sliceStream, type BinarySource } from "../fetch/binary.ts";
@@ -68,8 +70,8 @@ export const fetch: CommandSpec = {
         if (gone.length > 0) await conn.send(untagged(`VANISHED (EARLIER) ${formatSequenceSet(gone)}`));
       }
     }
-    if (uids.length > 0) await fetchMessages(conn, view, principal.accountId, uids, items);
-    await reportMailboxChanges(conn, { expunges: byUid });
+    const changes = uids.length > 0 ? await fetchMessages(conn, view, principal.accountId, uids, items) : undefined;
+    await reportMailboxChanges(conn, { expunges: byUid, changes });
     return { text: "Fetch completed." };
   },
 };
@@ -80,13 +82,24 @@ async function fetchMessages(
   accountId: number,
   uids: number[],
   items: FetchItem[],
-): Promise<void> {
-  const { messages } = await conn.store.fetchMessages(accountId, view.mailbox.id, uids);
+): Promise<ChangesResult | undefined> {
+  const setsSeen = !view.readOnly && items.some((i) => (i.kind === "section" || i.kind === "binary") && !i.peek);
+  // The changes feed rides on the last metadata call: the flags call that sets \Seen when one
+  // will follow (as far as the view knows), else the fetch itself. Should the view be wrong
+  // and no flags call follow, the report asks the edge itself.
+  const flagsCallLikely = setsSeen && uids.some((uid) => !view.flagsOf(uid).includes("\\Seen"));
+  const fetched = await conn.store.fetchMessages(accountId, view.mailbox.id, uids, flagsCallLikely ? undefined : view.highestModseq);
+  const { messages } = fetched;
+  let changes = fetched.changes;
   // Refuse an undecodable BINARY section before the first response is written (RFC 3516 §4.3).
   for (const item of items) if (item.kind === "binary" || item.kind === "binarySize") for (const m of messages) binaryPart(m.index, item.part);
 
-  const setsSeen = !view.readOnly && items.some((i) => (i.kind === "section" || i.kind === "binary") && !i.peek);
-  const seenNow = setsSeen ? await markSeen(conn, view, messages) : new Set<number>();
+  let seenNow = new Set<number>();
+  if (setsSeen) {
+    const marked = await markSeen(conn, view, messages);
+    seenNow = marked.changed;
+    changes = marked.changes ?? changes;
+  }
   const condstore = condstoreActive(conn);
   const wantsFlags = items.some((i) => i.kind === "FLAGS");
   const wantsModseq = items.some((i) => i.kind === "MODSEQ");
@@ -111,6 +124,7 @@ async function fetchMessages(
     }
     await conn.send(")\r\n");
   }
+  return changes;
 }
 
 /** `(CHANGEDSINCE n [VANISHED])` after the items (RFC 7162 §3.1.4, §3.2.6). */
@@ -161,15 +175,23 @@ function orderItems(items: FetchItem[], addFlags: boolean, addModseq: boolean, a
   return [...uid, ...plain, ...items.filter(literal)];
 }
 
-/** Sets \Seen on the messages that lack it; returns the UIDs whose flags changed. */
-async function markSeen(conn: ImapConnection, view: MailboxView, messages: MessageMeta[]): Promise<Set<number>> {
+/**
+ * Sets \Seen on the messages that lack it; returns the UIDs whose flags changed, and the
+ * changes feed piggybacked on the flags call when one was made.
+ */
+async function markSeen(
+  conn: ImapConnection,
+  view: MailboxView,
+  messages: MessageMeta[],
+): Promise<{ changed: Set<number>; changes?: ChangesResult | undefined }> {
   const unseen = messages.filter((m) => !m.flags.includes("\\Seen")).map((m) => m.uid);
-  if (unseen.length === 0 || conn.state.kind !== "selected") return new Set();
+  if (unseen.length === 0 || conn.state.kind !== "selected") return { changed: new Set() };
   const accountId = conn.state.principal.accountId;
   const result = await conn.store.storeFlags(accountId, view.mailbox.id, {
     uids: unseen,
     mode: "add",
     flags: ["\\Seen"],
+    sinceModseq: view.highestModseq,
   });
   conn.changes.publish({ accountId, mailboxId: view.mailbox.id });
   const updated = new Map(result.updated.map((u) => [u.uid, u]));
@@ -181,7 +203,7 @@ async function markSeen(conn: ImapConnection, view: MailboxView, messages: Messa
     m.modseq = u.modseq;
     if (u.flags.includes("\\Seen")) changed.add(m.uid);
   }
-  return changed;
+  return { changed, changes: result.changes };
 }
 
 async function writeItem(conn: ImapConnection, view: MailboxView, accountId: number, meta: MessageMeta, item: FetchItem): Promise<void> {

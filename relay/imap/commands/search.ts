@@ -2,11 +2,13 @@
  * SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH (RFC 4731: `RETURN (MIN MAX ALL COUNT
  * SAVE)`), SEARCHRES (RFC 5182: SAVE and `$`) and CONDSTORE's MODSEQ key (RFC 7162 §3.1.5).
  * The relay parses and resolves the criteria (search/parse.ts); the edge runs them in one
- * call. IMAP4rev2 sessions always get the ESEARCH form (RFC 9051 §6.4.4).
+ * call, which also brings back the changes feed reported at the end (one round trip). IMAP4rev2
+ * sessions always get the ESEARCH form (RFC 9051 §6.4.4).
  *
  * Matches the client has not been told of yet (new mail not yet announced with EXISTS) are
  * left out: a result must only name messages the client knows.
  */
+import type { ChangesResult } from "../../../common/contract.ts";
 import type { MailboxView } from "../mailbox-view.ts";
 import { ImapProtocolError } from "../protocol/errors.ts";
 import type { Args, Token } from "../protocol/parser.ts";
@@ -23,11 +25,16 @@ export const search: CommandSpec = {
     const { view, principal } = conn.state;
     const tokens = restOf(args);
     let saving = requestsSave(tokens);
+    let changes: ChangesResult | undefined;
     try {
       const parsed = parseSearch(tokens, searchContext(view), { allowReturn: true });
       saving = parsed.returnOptions?.has("SAVE") ?? false;
       if (parsed.modseq) enableCondstore(conn);
-      const result = await conn.store.search(principal.accountId, view.mailbox.id, { criteria: parsed.criteria });
+      const result = await conn.store.search(principal.accountId, view.mailbox.id, {
+        criteria: parsed.criteria,
+        sinceModseq: view.highestModseq,
+      });
+      changes = result.changes;
       const uids = result.uids.filter((uid) => view.has(uid)).sort((a, b) => a - b);
       const numbers = byUid ? uids : uids.map((uid) => view.seqOf(uid)!);
       const modseq = parsed.modseq ? result.highestModseq : null;
@@ -44,7 +51,7 @@ export const search: CommandSpec = {
       if (saving) view.saved = [];
       throw err;
     }
-    await reportMailboxChanges(conn, { expunges: byUid });
+    await reportMailboxChanges(conn, { expunges: byUid, changes });
     return { text: "Search completed." };
   },
 };

@@ -31,11 +31,15 @@ export const sort: CommandSpec = {
     if (conn.state.kind !== "selected") throw new Error("unreachable");
     const { view, principal } = conn.state;
     const parsed = parseSearch(restOf(args), searchContext(view), { charsetGiven: true });
-    const result = await conn.store.search(principal.accountId, view.mailbox.id, { criteria: parsed.criteria, sort: sortKeys });
+    const result = await conn.store.search(principal.accountId, view.mailbox.id, {
+      criteria: parsed.criteria,
+      sort: sortKeys,
+      sinceModseq: view.highestModseq,
+    });
     const uids = result.uids.filter((uid) => view.has(uid));
     const numbers = byUid ? uids : uids.map((uid) => view.seqOf(uid)!);
     await conn.send(`* SORT${numbers.map((n) => ` ${n}`).join("")}\r\n`);
-    await reportMailboxChanges(conn, { expunges: byUid });
+    await reportMailboxChanges(conn, { expunges: byUid, changes: result.changes });
     return { text: "Sort completed." };
   },
 };

@@ -1,6 +1,7 @@
 /**
  * STORE and UID STORE (RFC 9051 §6.4.6) with CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3):
- * one edge call changes the flags of every message in the set; unless .SILENT, each
+ * one edge call changes the flags of every message in the set (and brings back the changes
+ * feed since the view's MODSEQ, reported at the end); unless .SILENT, each
  * message's new flags are sent back as FETCH (with MODSEQ once CONDSTORE is active). Messages
  * changed since UNCHANGEDSINCE are left alone and named in `OK [MODIFIED set]`.
  *
@@ -64,6 +65,7 @@ export const store: CommandSpec = {
       mode,
       flags: flags.map(canonicalFlag),
       ...(unchangedSince !== undefined ? { unchangedSince } : {}),
+      sinceModseq: view.highestModseq,
     });
     conn.changes.publish({ accountId: principal.accountId, mailboxId: view.mailbox.id });
     const updated = new Map(result.updated.map((u) => [u.uid, u]));
@@ -78,7 +80,7 @@ export const store: CommandSpec = {
       if (seq === undefined || silent || modified.has(uid)) continue;
       await conn.send(flagsFetch(conn, view, seq, uid, byUid));
     }
-    await reportMailboxChanges(conn, { expunges: byUid });
+    await reportMailboxChanges(conn, { expunges: byUid, changes: result.changes });
     if (modified.size > 0) {
       const named = byUid ? [...modified] : [...modified].map((uid) => view.seqOf(uid)).filter((s) => s !== undefined);
       return { text: "Conditional STORE failed", code: `MODIFIED ${formatSequenceSet(named)}` };

@@ -21,11 +21,15 @@ export const thread: CommandSpec = {
     if (conn.state.kind !== "selected") throw new Error("unreachable");
     const { view, principal } = conn.state;
     const parsed = parseSearch(restOf(args), searchContext(view), { charsetGiven: true });
-    const result = await conn.store.search(principal.accountId, view.mailbox.id, { criteria: parsed.criteria, threadKeys: true });
+    const result = await conn.store.search(principal.accountId, view.mailbox.id, {
+      criteria: parsed.criteria,
+      threadKeys: true,
+      sinceModseq: view.highestModseq,
+    });
     const keys = (result.threadKeys ?? []).filter((k) => view.has(k.uid));
     const threads = buildThreads(algorithm as ThreadAlgorithm, keys);
     await conn.send(threadResponse(threads, byUid ? (uid) => uid : (uid) => view.seqOf(uid)!));
-    await reportMailboxChanges(conn, { expunges: byUid });
+    await reportMailboxChanges(conn, { expunges: byUid, changes: result.changes });
     return { text: "Thread completed." };
   },
 };

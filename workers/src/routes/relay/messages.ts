@@ -9,6 +9,8 @@
  * is named; 404 try_create when it does not exist, 400 cannot for a MOVE into the same mailbox,
  * 422 over_quota when the copies would not fit (moves never do). Search: 400 bad_request for
  * criteria the edge cannot run (an impossible date, a tree nested too deep or too large).
+ * Fetch, flags and search given `sinceModseq` also answer `changes`: the changes feed read
+ * after the operation (store/changes.ts), so the relay needs no second round trip.
  */
 import { Hono } from "hono";
 import {
@@ -26,18 +28,26 @@ import {
 import type { AppEnv } from "../../env.ts";
 import { apiError, errorResponse, idParam, parseBody } from "../../errors.ts";
 import { parseRange } from "../../store/blobs.ts";
+import { changesSince } from "../../store/changes.ts";
 import { copyMessages } from "../../store/copy.ts";
+import type { Db } from "../../store/db.ts";
 import { expungeMessages } from "../../store/expunge.ts";
 import { unknownSystemFlag } from "../../store/flags.ts";
 import { fetchMessages, findMessageBlob, storeFlags } from "../../store/messages.ts";
 import { searchMessages } from "../../store/search.ts";
+
+/** The changes feed's answer for `sinceModseq`, when asked; read after the operation it rides on. */
+async function piggyback(db: Db, accountId: number, mailboxId: number, sinceModseq: number | undefined) {
+  return sinceModseq === undefined ? {} : { changes: await changesSince(db, accountId, mailboxId, sinceModseq) };
+}
 
 export const messageRoutes = new Hono<AppEnv>()
   .post("/fetch", async (c) => {
     const accountId = idParam(c.req.param("a"), "no_such_mailbox");
     const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
     const req = await parseBody(c, FetchRequest);
-    return c.json({ messages: await fetchMessages(c.var.db, accountId, mailboxId, req.uids) } satisfies FetchResult);
+    const messages = await fetchMessages(c.var.db, accountId, mailboxId, req.uids);
+    return c.json({ messages, ...(await piggyback(c.var.db, accountId, mailboxId, req.sinceModseq)) } satisfies FetchResult);
   })
   .post("/flags", async (c) => {
     const accountId = idParam(c.req.param("a"), "no_such_mailbox");
@@ -45,7 +55,8 @@ export const messageRoutes = new Hono<AppEnv>()
     const req = await parseBody(c, StoreFlagsRequest);
     const bad = unknownSystemFlag(req.flags);
     if (bad) throw apiError("bad_request", `Cannot store system flag ${bad}`);
-    return c.json((await storeFlags(c.var.db, accountId, mailboxId, req)) satisfies StoreFlagsResult);
+    const result = await storeFlags(c.var.db, accountId, mailboxId, req);
+    return c.json({ ...result, ...(await piggyback(c.var.db, accountId, mailboxId, req.sinceModseq)) } satisfies StoreFlagsResult);
   })
   .post("/expunge", async (c) => {
     const accountId = idParam(c.req.param("a"), "no_such_mailbox");
@@ -63,7 +74,8 @@ export const messageRoutes = new Hono<AppEnv>()
     const accountId = idParam(c.req.param("a"), "no_such_mailbox");
     const mailboxId = idParam(c.req.param("m"), "no_such_mailbox");
     const req = await parseBody(c, SearchRequest);
-    return c.json((await searchMessages(c.var.db, accountId, mailboxId, req)) satisfies SearchResult);
+    const result = await searchMessages(c.var.db, accountId, mailboxId, req);
+    return c.json({ ...result, ...(await piggyback(c.var.db, accountId, mailboxId, req.sinceModseq)) } satisfies SearchResult);
   })
   .get("/:uid/raw", async (c) => {
     const accountId = idParam(c.req.param("a"));
