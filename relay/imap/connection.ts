@@ -115,7 +115,7 @@ export class ImapConnection {
     if (deflate) {
       const ok = deflate.write(data);
       this.#scheduleFlush(deflate);
-      if (!ok) await Promise.race([once(deflate, "drain"), once(this.#socket, "close")]);
+      if (!ok) await this.#drained(deflate);
       return;
     }
     if (!this.#socket.write(data)) await this.#drained();
@@ -248,9 +248,22 @@ export class ImapConnection {
     });
   }
 
-  #drained(): Promise<void> {
-    return Promise.race([once(this.#socket, "drain").then(() => {}), once(this.#socket, "close").then(() => {})]);
+  /**
+   * Waits until `stream` (the socket, or the deflate stream in front of it) drains or the socket
+   * closes — and removes both listeners either way, so a long FETCH that hits backpressure
+   * thousands of times does not pile listeners up on the socket.
+   */
+  async #drained(stream: NodeJS.EventEmitter = this.#socket): Promise<void> {
+    const done = new AbortController();
+    const wait = (emitter: NodeJS.EventEmitter, event: string) =>
+      once(emitter, event, { signal: done.signal }).then(
+        () => {},
+        () => {},
+      );
+    await Promise.race([wait(stream, "drain"), wait(this.#socket, "close")]);
+    done.abort();
   }
+
 
   #armIdleTimer(): void {
     clearTimeout(this.#idleTimer);
