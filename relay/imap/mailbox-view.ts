@@ -16,11 +16,6 @@ import { expandSequenceSet, uidsInSet, type SequenceSet } from "./protocol/seque
 /** The system flags in the order FLAGS lists them (and Dovecot sorts them in FETCH). */
 export const SYSTEM_FLAG_ORDER = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"] as const;
 
-interface MessageState {
-  flags: string[];
-  modseq: number;
-}
-
 export interface AbsorbedChanges {
   /** UIDs whose flags (or, with CONDSTORE, mod-sequence) changed, ascending. */
   flagChanges: number[];
@@ -37,8 +32,16 @@ export class MailboxView {
   highestModseq: number;
   /** SEARCHRES: the result saved by `SEARCH RETURN (SAVE)`, as UIDs, ascending. */
   saved: number[] = [];
+  /*
+   * Per message, three parallel arrays by sequence number (UIDs ascending): an IDLE phone on a
+   * 10,000-message INBOX must not cost a megabyte of relay memory. Flag sets are interned —
+   * a mailbox has few distinct combinations — so each message holds one small number.
+   */
   #uids: number[];
-  #messages: Map<number, MessageState>;
+  #flagIds: number[];
+  #modseqs: number[];
+  #flagSets: string[][] = [];
+  #flagSetIds = new Map<string, number>();
   #recent: Set<number>;
   #pendingExpunge = new Set<number>();
   #announced: string[];
@@ -50,7 +53,8 @@ export class MailboxView {
     this.highestModseq = snapshot.mailbox.highestmodseq;
     const messages = [...snapshot.messages].sort((a, b) => a.uid - b.uid);
     this.#uids = messages.map((m) => m.uid);
-    this.#messages = new Map(messages.map((m) => [m.uid, { flags: m.flags, modseq: m.modseq }]));
+    this.#flagIds = messages.map((m) => this.#intern(m.flags));
+    this.#modseqs = messages.map((m) => m.modseq);
     // \Recent for this session: what the edge's recent mark had not yet passed when we selected.
     const from = snapshot.recentFromUid ?? snapshot.mailbox.uidnext;
     this.#recent = new Set(this.#uids.filter((uid) => uid >= from && uid < snapshot.mailbox.uidnext));
@@ -83,37 +87,55 @@ export class MailboxView {
   }
 
   seqOf(uid: number): number | undefined {
-    // UIDs ascend with sequence numbers, so a binary search finds the position.
+    const i = this.#indexOf(uid);
+    return i < 0 ? undefined : i + 1;
+  }
+
+  /** UIDs ascend with sequence numbers, so a binary search finds the position; -1 if absent. */
+  #indexOf(uid: number): number {
     let lo = 0;
     let hi = this.#uids.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const v = this.#uids[mid]!;
-      if (v === uid) return mid + 1;
+      if (v === uid) return mid;
       if (v < uid) lo = mid + 1;
       else hi = mid - 1;
     }
-    return undefined;
+    return -1;
+  }
+
+  #intern(flags: string[]): number {
+    const key = flags.join(" ");
+    let id = this.#flagSetIds.get(key);
+    if (id === undefined) {
+      id = this.#flagSets.length;
+      this.#flagSets.push(flags);
+      this.#flagSetIds.set(key, id);
+    }
+    return id;
   }
 
   has(uid: number): boolean {
-    return this.#messages.has(uid);
+    return this.#indexOf(uid) >= 0;
   }
 
   flagsOf(uid: number): string[] {
-    return this.#messages.get(uid)?.flags ?? [];
+    const i = this.#indexOf(uid);
+    return i < 0 ? [] : this.#flagSets[this.#flagIds[i]!]!;
   }
 
   modseqOf(uid: number): number {
-    return this.#messages.get(uid)?.modseq ?? 0;
+    const i = this.#indexOf(uid);
+    return i < 0 ? 0 : this.#modseqs[i]!;
   }
 
   /** Records flags the client has just been told (or is about to be told) of. */
   setFlags(uid: number, flags: string[], modseq?: number): void {
-    const m = this.#messages.get(uid);
-    if (!m) return;
-    m.flags = flags;
-    if (modseq !== undefined && modseq > m.modseq) m.modseq = modseq;
+    const i = this.#indexOf(uid);
+    if (i < 0) return;
+    this.#flagIds[i] = this.#intern(flags);
+    if (modseq !== undefined && modseq > this.#modseqs[i]!) this.#modseqs[i] = modseq;
   }
 
   /**
@@ -132,7 +154,7 @@ export class MailboxView {
   /** Every keyword in use. */
   keywords(): string[] {
     const seen = new Set<string>();
-    for (const { flags } of this.#messages.values()) for (const f of flags) if (!f.startsWith("\\")) seen.add(f);
+    for (const id of new Set(this.#flagIds)) for (const f of this.#flagSets[id]!) if (!f.startsWith("\\")) seen.add(f);
     return [...seen];
   }
 
@@ -183,9 +205,11 @@ export class MailboxView {
     const seqs: number[] = [];
     for (let i = this.#uids.length - 1; i >= 0; i--) if (gone.has(this.#uids[i]!)) seqs.push(i + 1);
     if (seqs.length === 0) return seqs;
+    const keep = (_: number, i: number) => !gone.has(this.#uids[i]!);
+    this.#flagIds = this.#flagIds.filter(keep);
+    this.#modseqs = this.#modseqs.filter(keep);
     this.#uids = this.#uids.filter((uid) => !gone.has(uid));
     for (const uid of gone) {
-      this.#messages.delete(uid);
       this.#recent.delete(uid);
       this.#pendingExpunge.delete(uid);
     }
@@ -205,19 +229,21 @@ export class MailboxView {
    */
   absorb(changes: ChangesResult, condstore: boolean): AbsorbedChanges {
     this.mailbox = changes.mailbox;
-    for (const uid of changes.expunged) if (this.#messages.has(uid)) this.#pendingExpunge.add(uid);
+    for (const uid of changes.expunged) if (this.has(uid)) this.#pendingExpunge.add(uid);
     const last = this.#uids.length > 0 ? this.#uids[this.#uids.length - 1]! : 0;
     const flagChanges: number[] = [];
     let added = 0;
     let newKeywords = false;
     for (const m of [...changes.messages].sort((a, b) => a.uid - b.uid)) {
-      const known = this.#messages.get(m.uid);
-      if (known) {
+      const i = this.#indexOf(m.uid);
+      if (i >= 0) {
         if (this.#pendingExpunge.has(m.uid)) continue;
-        const changed = !sameFlags(known.flags, m.flags) || (condstore && m.modseq > known.modseq);
-        if (m.modseq > known.modseq || !sameFlags(known.flags, m.flags)) {
-          known.flags = m.flags;
-          known.modseq = Math.max(known.modseq, m.modseq);
+        const knownFlags = this.#flagSets[this.#flagIds[i]!]!;
+        const knownModseq = this.#modseqs[i]!;
+        const changed = !sameFlags(knownFlags, m.flags) || (condstore && m.modseq > knownModseq);
+        if (m.modseq > knownModseq || !sameFlags(knownFlags, m.flags)) {
+          this.#flagIds[i] = this.#intern(m.flags);
+          this.#modseqs[i] = Math.max(knownModseq, m.modseq);
         }
         if (changed) {
           flagChanges.push(m.uid);
@@ -225,7 +251,8 @@ export class MailboxView {
         }
       } else if (m.uid > last && !changes.expunged.includes(m.uid)) {
         this.#uids.push(m.uid);
-        this.#messages.set(m.uid, { flags: m.flags, modseq: m.modseq });
+        this.#flagIds.push(this.#intern(m.flags));
+        this.#modseqs.push(m.modseq);
         added++;
         if (this.announceKeywords(m.flags)) newKeywords = true;
       }
