@@ -130,6 +130,12 @@ export const SearchFields = z.object({
     messageId: z.string().nullable(),
     inReplyTo: z.string().nullable(),
     references: z.array(z.string()).max(1000),
+    /**
+     * The first Subject field was a reply or forward (RFC 5256 §2.1: a "Re:"/"Fw:"/"Fwd:"
+     * leader, a "(fwd)" trailer or the "[fwd: ...]" wrapper was removed from it), for
+     * THREAD=REFERENCES step 5.C. Absent (an older relay): false.
+     */
+    isReply: z.boolean().default(false),
   }),
 });
 export type SearchFields = z.infer<typeof SearchFields>;
@@ -400,6 +406,8 @@ export const ThreadKeys = z.object({
   inReplyTo: z.string().nullable(),
   references: z.array(z.string()),
   baseSubject: z.string(),
+  /** The subject was a reply or forward (SearchFields.thread.isReply; false for a message stored without search fields). */
+  isReply: z.boolean(),
   /** Sent date, falling back to the internal date (RFC 5256 §2.2). */
   date: z.number().int(),
 });

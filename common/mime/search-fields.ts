@@ -24,7 +24,8 @@
  *   display name, else its addr-spec, folded.
  * - thread: msg-ids without angle brackets (message-id.ts): the first of the first
  *   Message-ID and In-Reply-To fields, and all of the first References field (the last 1000
- *   when there are more: the nearest ancestors matter most).
+ *   when there are more: the nearest ancestors matter most); isReply: whether the first
+ *   Subject field (decoded as for sort) was a reply or forward (base-subject.ts).
  *
  * Never throws: each part of the result falls back to its empty value if anything goes wrong.
  */
@@ -33,7 +34,7 @@ import type { SearchFields } from "../contract.ts";
 import { foldForSearch } from "../search.ts";
 import type { Address } from "./address.ts";
 import { parseAddressList } from "./address.ts";
-import { baseSubject } from "./base-subject.ts";
+import { baseSubject, subjectIsReply } from "./base-subject.ts";
 import { binaryToBytes, equalsIgnoreCase } from "./bytes.ts";
 import { decodeCharset, decodeUtf8OrLatin1 } from "./charset.ts";
 import { parseMessageDate } from "./date.ts";
@@ -90,7 +91,7 @@ export function computeSearchFields(raw: Uint8Array, index: MessageIndex, option
       displayFrom: "",
       displayTo: "",
     }),
-    thread: guard(() => threadKeys(fields), { messageId: null, inReplyTo: null, references: [] }),
+    thread: guard(() => threadKeys(fields), { messageId: null, inReplyTo: null, references: [], isReply: false }),
   };
 }
 
@@ -232,16 +233,19 @@ function displayOf(address: Address | null): string {
   return clip(foldForSearch(host === "" ? mailbox : `${mailbox}@${host}`), FIELD_VALUE_MAX);
 }
 
-function sortKeys(fields: readonly HeaderField[]): SearchFields["sort"] {
+/** The first Subject field with its encoded words decoded (RFC 5256 §2.1 step 1), null when none. */
+function decodedSubject(fields: readonly HeaderField[]): string | null {
   const subject = firstField(fields, "subject");
+  return subject === null ? null : decodeHeaderText(subject.value.slice(0, FIELD_RAW_MAX));
+}
+
+function sortKeys(fields: readonly HeaderField[]): SearchFields["sort"] {
+  const subject = decodedSubject(fields);
   const from = firstAddress(fields, "from");
   const to = firstAddress(fields, "to");
   const cc = firstAddress(fields, "cc");
   return {
-    subject:
-      subject === null
-        ? ""
-        : clip(foldForSearch(baseSubject(decodeHeaderText(subject.value.slice(0, FIELD_RAW_MAX)))), FIELD_VALUE_MAX),
+    subject: subject === null ? "" : clip(foldForSearch(baseSubject(subject)), FIELD_VALUE_MAX),
     from: clip(foldForSearch(mailboxOf(from)), FIELD_VALUE_MAX),
     to: clip(foldForSearch(mailboxOf(to)), FIELD_VALUE_MAX),
     cc: clip(foldForSearch(mailboxOf(cc)), FIELD_VALUE_MAX),
@@ -260,5 +264,6 @@ function threadKeys(fields: readonly HeaderField[]): SearchFields["thread"] {
     messageId: first("message-id"),
     inReplyTo: first("in-reply-to"),
     references: references === null ? [] : messageIds(references.value).slice(-REFERENCES_MAX),
+    isReply: subjectIsReply(decodedSubject(fields) ?? ""),
   };
 }

@@ -38,7 +38,7 @@ const FIELDS = [
     headers: { from: ["carol@example.com"], to: ["bob@example.org"], cc: ["dave@example.org"], subject: ["re: quarterly report"] },
     body: "ok, thanks! 100% agreed",
     sort: { subject: "quarterly report", from: "carol@example.com", to: "bob@example.org", cc: "dave@example.org", displayFrom: "carol", displayTo: "bob" },
-    thread: { messageId: "<m2@example.com>", inReplyTo: "<m1@example.net>", references: ["<m1@example.net>"] },
+    thread: { messageId: "<m2@example.com>", inReplyTo: "<m1@example.net>", references: ["<m1@example.net>"], isReply: true },
   }),
   searchFields({
     headers: { from: ["zed@example.com"], to: ["alice@example.org"], subject: ["straße und köln"] },
@@ -218,19 +218,50 @@ describe("search, sort and thread keys", () => {
     const r = await search({ criteria: { op: "all" }, threadKeys: true });
     const keys = r.body.threadKeys!;
     assert.deepEqual(keys.map((k) => k.uid), ALL);
-    assert.deepEqual(keys[0], { uid: 1, messageId: "<m1@example.net>", inReplyTo: null, references: [], baseSubject: "quarterly report", date: FIELDS[0]!.sentAt });
+    assert.deepEqual(keys[0], {
+      uid: 1,
+      messageId: "<m1@example.net>",
+      inReplyTo: null,
+      references: [],
+      baseSubject: "quarterly report",
+      isReply: false,
+      date: FIELDS[0]!.sentAt,
+    });
     assert.deepEqual(keys[1], {
       uid: 2,
       messageId: "<m2@example.com>",
       inReplyTo: "<m1@example.net>",
       references: ["<m1@example.net>"],
       baseSubject: "quarterly report",
+      isReply: true,
       date: INTERNAL[1],
     });
+    assert.equal(keys[4]!.isReply, false, "delivered");
     assert.equal(keys[5]!.baseSubject, "");
+    assert.equal(keys[5]!.isReply, false, "no search fields");
     assert.deepEqual(keys[5]!.references, []);
     assert.ok(Math.abs(keys[5]!.date - Date.now()) < 60_000);
     assert.equal((await search({ criteria: { op: "all" } })).body.threadKeys, undefined, "only when asked");
+  });
+
+  it("keeps isReply through COPY and MOVE", async () => {
+    for (const name of ["Threads", "Threads/Moved"]) assert.equal((await edge.relay("POST", `/accounts/${alice.id}/mailboxes`, { name })).status, 200);
+    const copied = await edge.relay<CopyResult>("POST", `/accounts/${alice.id}/mailboxes/${inbox}/messages/copy`, { uids: [1, 2], target: "Threads" });
+    assert.equal(copied.status, 200);
+    const threads = (await select("Threads")).body.mailbox.id;
+    const replies = async (mailbox: number) =>
+      (await search({ criteria: { op: "all" }, threadKeys: true }, mailbox)).body.threadKeys!.map((k) => [k.uid, k.isReply]);
+    assert.deepEqual(await replies(threads), [
+      [1, false],
+      [2, true],
+    ]);
+    const moved = await edge.relay<CopyResult>("POST", `/accounts/${alice.id}/mailboxes/${threads}/messages/copy`, {
+      uids: [2],
+      target: "Threads/Moved",
+      move: true,
+    });
+    assert.equal(moved.status, 200);
+    assert.deepEqual(await replies((await select("Threads/Moved")).body.mailbox.id), [[1, true]]);
   });
 
   it("indexes a delivery's text for every recipient account", async () => {

@@ -137,7 +137,7 @@ export function searchFields(fields: {
     sentDate: fields.sentDate ?? null,
     sentAt: fields.sentAt ?? null,
     sort: { subject: "", from: "", to: "", cc: "", displayFrom: "", displayTo: "", ...fields.sort },
-    thread: { messageId: null, inReplyTo: null, references: [], ...fields.thread },
+    thread: { messageId: null, inReplyTo: null, references: [], isReply: false, ...fields.thread },
   };
 }
 

@@ -4,10 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { extractBaseSubject } from "../../common/mime/base-subject.ts";
 import { thread, threadResponse, type ThreadAlgorithm, type ThreadInput } from "../../relay/imap/thread/thread.ts";
 
 function msg(uid: number, date: number, subject: string, messageId: string | null, refs: string[] = [], extra: Partial<ThreadInput> = {}): ThreadInput {
-  return { uid, date, baseSubject: subject, messageId, inReplyTo: null, references: refs, ...extra };
+  return { uid, date, baseSubject: subject, messageId, inReplyTo: null, references: refs, isReply: false, ...extra };
+}
+
+/** A message as ingest keys it: base subject and isReply both from the raw Subject (common/mime/base-subject.ts). */
+function subjectMsg(uid: number, date: number, subject: string, messageId: string | null): ThreadInput {
+  const { base, isReply } = extractBaseSubject(subject);
+  return msg(uid, date, base.toLowerCase(), messageId, [], { isReply });
 }
 
 function run(algorithm: ThreadAlgorithm, messages: ThreadInput[], number: (uid: number) => number = (u) => u): string {
@@ -72,6 +79,21 @@ describe("THREAD=REFERENCES", () => {
   it("puts a reply under the original with the same subject (when the keys say which is a reply)", () => {
     const messages = [msg(1, 1, "topic", "<a>"), msg(2, 2, "topic", "<b>", [], { isReply: true })];
     assert.equal(run("REFERENCES", messages), "* THREAD (1 2)\r\n");
+  });
+
+  it("step 5.C: without references, a reply ('Re: foo') becomes a child of its original ('foo')", () => {
+    const messages = [subjectMsg(1, 1, "foo", "<a>"), subjectMsg(2, 2, "Re: foo", "<b>")];
+    assert.equal(run("REFERENCES", messages), "* THREAD (1 2)\r\n");
+    assert.equal(run("REFERENCES", [subjectMsg(1, 1, "[list] foo", "<a>"), subjectMsg(2, 2, "[list] Fwd: foo", "<b>")]), "* THREAD (1 2)\r\n");
+    // The original holds the subject even when it is the later message.
+    assert.equal(run("REFERENCES", [subjectMsg(1, 1, "Re: foo", "<a>"), subjectMsg(2, 2, "foo", "<b>")]), "* THREAD (2 1)\r\n");
+  });
+
+  it("step 5.C: two non-replies ('foo', 'foo') or two replies meet as siblings under a dummy", () => {
+    assert.equal(run("REFERENCES", [subjectMsg(1, 1, "foo", "<a>"), subjectMsg(2, 2, "foo", "<b>")]), "* THREAD ((1)(2))\r\n");
+    assert.equal(run("REFERENCES", [subjectMsg(1, 1, "Re: foo", "<a>"), subjectMsg(2, 2, "Fwd: foo", "<b>")]), "* THREAD ((1)(2))\r\n");
+    // A list tag alone is no reply.
+    assert.equal(run("REFERENCES", [subjectMsg(1, 1, "foo", "<a>"), subjectMsg(2, 2, "[list] foo", "<b>")]), "* THREAD ((1)(2))\r\n");
   });
 
   it("never gathers messages with an empty subject", () => {

@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 
 import { SearchFields } from "../../common/contract.ts";
 import { foldForSearch } from "../../common/search.ts";
-import { baseSubject } from "../../common/mime/base-subject.ts";
+import { baseSubject, extractBaseSubject, subjectIsReply } from "../../common/mime/base-subject.ts";
 import { decodeCharset } from "../../common/mime/charset.ts";
 import { parseMessageDate } from "../../common/mime/date.ts";
 import { decodeHeaderText } from "../../common/mime/encoded-words.ts";
@@ -288,6 +288,42 @@ describe("RFC 5256 base subject", () => {
     test(JSON.stringify(input), () => assert.equal(baseSubject(input), expected));
   }
 
+  // RFC 5256 §2.1: a reply or forward when a subj-refwd, a "(fwd)" trailer or "[fwd: ...]" was removed.
+  const replies: [string, boolean][] = [
+    ["Re: foo", true],
+    ["[list] Re: foo", true],
+    ["Re [list]: foo", true],
+    ["Fwd: foo", true],
+    ["FW: foo", true],
+    ["foo (fwd)", true],
+    ["foo (FWD)  ", true],
+    ["[fwd: foo]", true],
+    ["[Fwd: [list] foo]", true],
+    ["[list] foo", false],
+    ["[a] [b] foo", false],
+    ["foo", false],
+    ["  foo  ", false],
+    ["Reply to this", false],
+    ["foo (fwd) bar", false],
+    ["Re:", true],
+    ["Re: [x] Fwd: y", true],
+    ["", false],
+    ["[list]", false],
+  ];
+  for (const [input, expected] of replies) {
+    test(`isReply ${JSON.stringify(input)}`, () => {
+      assert.equal(subjectIsReply(input), expected);
+      assert.deepEqual(extractBaseSubject(input), { base: baseSubject(input), isReply: expected });
+    });
+  }
+
+  test("thread.isReply from the first Subject field, encoded words decoded", () => {
+    assert.equal(fieldsOf(message(["Subject: =?UTF-8?Q?RE=3A_Gr=C3=BC=C3=9Fe?="])).thread.isReply, true);
+    assert.equal(fieldsOf(message(["Subject: [list] hello", "Subject: Re: hello"])).thread.isReply, false);
+    assert.equal(fieldsOf(message(["Subject: Hello (fwd)"])).thread.isReply, true);
+    assert.equal(fieldsOf(message(["From: a@b"])).thread.isReply, false);
+  });
+
   test("encoded words are decoded first, the result is folded", () => {
     const f = fieldsOf(message(["Subject: =?UTF-8?Q?Re=3A_Gr=C3=BC=C3=9Fe?= AUS =?UTF-8?Q?K=C3=B6ln?= (fwd)"]));
     assert.equal(f.sort.subject, "grüße aus köln");
@@ -346,8 +382,8 @@ describe("thread ids", () => {
         "References: <ignored@x>",
       ]),
     );
-    assert.deepEqual(f.thread, { messageId: "Me@Example.org", inReplyTo: "p1@x", references: ["r1@x", "r2@x"] });
-    assert.deepEqual(fieldsOf(message(["Message-ID: none"])).thread, { messageId: null, inReplyTo: null, references: [] });
+    assert.deepEqual(f.thread, { messageId: "Me@Example.org", inReplyTo: "p1@x", references: ["r1@x", "r2@x"], isReply: false });
+    assert.deepEqual(fieldsOf(message(["Message-ID: none"])).thread, { messageId: null, inReplyTo: null, references: [], isReply: false });
   });
 
   test("at most the last 1000 references", () => {

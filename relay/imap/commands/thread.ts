@@ -1,7 +1,7 @@
 /**
  * THREAD and UID THREAD (RFC 5256 §4): `THREAD REFERENCES UTF-8 ALL`. The edge runs the
- * search and returns each match's threading keys in the same call; the threads are built
- * here (thread/thread.ts).
+ * search and returns each match's threading keys in the same call (ThreadKeys, isReply
+ * included: REFERENCES' subject merge needs it); the threads are built here (thread/thread.ts).
  */
 import { ImapProtocolError } from "../protocol/errors.ts";
 import { checkCharset, parseSearch } from "../search/parse.ts";

@@ -8,12 +8,13 @@
  * is sequence-number order.
  *
  * REFERENCES needs to know whether a subject was a reply or forward ("Re:", "Fwd:") for its
- * subject merge (step 5.C): an input with `isReply` is used; ThreadKeys does not carry it
- * yet, so every subject counts as original and same-subject threads meet under a dummy.
+ * subject merge (step 5.C): ThreadKeys.isReply, computed at ingest (common/mime/base-subject.ts).
+ * A reply joins a same-subject original as its child; two originals (or two replies) meet
+ * under a dummy.
  */
 import type { ThreadKeys } from "../../../common/contract.ts";
 
-export type ThreadInput = ThreadKeys & { isReply?: boolean };
+export type ThreadInput = ThreadKeys;
 
 /** A thread tree node; `message` null is a dummy (a parent we only know by reference). */
 export interface ThreadNode {

@@ -115,14 +115,15 @@ export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput
       statements.push(sql`INSERT INTO ${messages} (account_id, mailbox_id, uid, modseq, flags, internal_date, size,
           header_size, blob_key, envelope, bodystructure, delivery_id, created_at, search_headers, sent_date, sent_at,
           sort_subject, sort_from, sort_to, sort_cc, sort_display_from, sort_display_to,
-          thread_message_id, thread_in_reply_to, thread_references)
+          thread_message_id, thread_in_reply_to, thread_references, thread_is_reply)
         SELECT b.account_id, b.id, b.uidnext - ${count} + ${run.offset} + j.key, b.highestmodseq,
           j.value -> '$.flags', j.value ->> '$.internalDate', j.value ->> '$.size', j.value ->> '$.headerSize',
           j.value ->> '$.blobKey', j.value -> '$.envelope', j.value -> '$.body', ${deliveryId}, ${now},
           j.value -> '$.headers', j.value ->> '$.sentDate', j.value ->> '$.sentAt',
           j.value ->> '$.subject', j.value ->> '$.from', j.value ->> '$.to', j.value ->> '$.cc',
           j.value ->> '$.displayFrom', j.value ->> '$.displayTo',
-          j.value ->> '$.messageId', j.value ->> '$.inReplyTo', j.value -> '$.references'
+          j.value ->> '$.messageId', j.value ->> '$.inReplyTo', j.value -> '$.references',
+          coalesce(j.value ->> '$.isReply', 0)
         FROM ${mailboxes} AS b, json_each(${JSON.stringify(run.items)}) AS j
         WHERE b.id = ${t.mailboxId} AND b.account_id = ${t.accountId}
         ORDER BY j.key
@@ -176,6 +177,7 @@ function messageRow(m: IngestMessage, now: number) {
           messageId: s.thread.messageId,
           inReplyTo: s.thread.inReplyTo,
           references: s.thread.references,
+          isReply: s.thread.isReply,
         }
       : {}),
   };

@@ -131,6 +131,8 @@ export const messages = sqliteTable(
     threadMessageId: text("thread_message_id"),
     threadInReplyTo: text("thread_in_reply_to"),
     threadReferences: text("thread_references", { mode: "json" }).$type<string[]>(),
+    /** The subject was a reply or forward (RFC 5256 §2.1, THREAD=REFERENCES); 0 without search fields. */
+    threadIsReply: integer("thread_is_reply", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),

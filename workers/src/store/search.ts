@@ -57,6 +57,8 @@ interface Row {
   in_reply_to?: string | null;
   refs?: string | null;
   subject?: string | null;
+  /** 0 or 1 */
+  is_reply?: number;
   date?: number;
 }
 
@@ -87,6 +89,7 @@ export async function searchMessages(db: Db, accountId: number, mailboxId: numbe
         inReplyTo: r.in_reply_to ?? null,
         references: r.refs ? (JSON.parse(r.refs) as string[]) : [],
         baseSubject: r.subject ?? "",
+        isReply: r.is_reply === 1,
         date: r.date!,
       }),
     );
@@ -104,6 +107,7 @@ export function compileSearch(req: SearchQuery): { sql: string; strings: string[
       "m.thread_message_id AS message_id",
       "m.thread_in_reply_to AS in_reply_to",
       "m.thread_references AS refs",
+      "m.thread_is_reply AS is_reply",
       "m.sort_subject AS subject",
       "coalesce(m.sent_at, m.internal_date) AS date",
     );

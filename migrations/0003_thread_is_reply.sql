@@ -1,0 +1,1 @@
+ALTER TABLE `messages` ADD `thread_is_reply` integer DEFAULT false NOT NULL;
