@@ -17,6 +17,7 @@ import { resolveSection, type SectionRange } from "../../../common/mime/sections
 import type { ImapConnection } from "../connection.ts";
 import { binaryPart, decodeStream, sliceStream, type BinarySource } from "../fetch/binary.ts";
 import { filterHeaderFields } from "../fetch/header-fields.ts";
+import { BodyReadAhead, type PlannedRead } from "../fetch/read-ahead.ts";
 import { parseFetchItems, type BinaryItem, type FetchItem, type SectionItem } from "../fetch/items.ts";
 import type { MailboxView } from "../mailbox-view.ts";
 import { ImapProtocolError } from "../protocol/errors.ts";
@@ -108,6 +109,26 @@ async function fetchMessages(
     if (view.announceKeywords(keywords)) await sendFlags(conn, view);
   }
 
+  const listed = messages.filter((meta) => view.seqOf(meta.uid) !== undefined);
+  const readAhead = new BodyReadAhead(conn.store, accountId, view.mailbox.id, plannedReads(listed, items));
+  try {
+    await writeMessages(conn, view, accountId, listed, items, { seenNow, wantsFlags, wantsModseq, condstore }, readAhead);
+  } finally {
+    readAhead.close();
+  }
+  return changes;
+}
+
+async function writeMessages(
+  conn: ImapConnection,
+  view: MailboxView,
+  accountId: number,
+  messages: MessageMeta[],
+  items: FetchItem[],
+  o: { seenNow: Set<number>; wantsFlags: boolean; wantsModseq: boolean; condstore: boolean },
+  readAhead: BodyReadAhead,
+): Promise<void> {
+  const { seenNow, wantsFlags, wantsModseq, condstore } = o;
   for (const meta of messages) {
     const seq = view.seqOf(meta.uid);
     if (seq === undefined) continue; // expunged and reported since the set was resolved
@@ -120,11 +141,10 @@ async function fetchMessages(
     for (const item of ordered) {
       if (!first) await conn.send(" ");
       first = false;
-      await writeItem(conn, view, accountId, meta, item);
+      await writeItem(conn, view, accountId, meta, item, readAhead);
     }
     await conn.send(")\r\n");
   }
-  return changes;
 }
 
 /** `(CHANGEDSINCE n [VANISHED])` after the items (RFC 7162 §3.1.4, §3.2.6). */
@@ -206,7 +226,14 @@ async function markSeen(
   return { changed, changes: result.changes };
 }
 
-async function writeItem(conn: ImapConnection, view: MailboxView, accountId: number, meta: MessageMeta, item: FetchItem): Promise<void> {
+async function writeItem(
+  conn: ImapConnection,
+  view: MailboxView,
+  accountId: number,
+  meta: MessageMeta,
+  item: FetchItem,
+  readAhead: BodyReadAhead,
+): Promise<void> {
   switch (item.kind) {
     case "UID":
       return conn.send(`UID ${meta.uid}`);
@@ -225,7 +252,7 @@ async function writeItem(conn: ImapConnection, view: MailboxView, accountId: num
     case "BODY":
       return conn.send(Buffer.concat([Buffer.from("BODY "), renderBodyStructure(meta.index.body, false)]));
     case "section":
-      return writeSection(conn, accountId, view.mailbox.id, meta, item);
+      return writeSection(conn, accountId, view.mailbox.id, meta, item, readAhead);
     case "binary":
       return writeBinary(conn, accountId, view.mailbox.id, meta, item);
     case "binarySize": {
@@ -236,31 +263,55 @@ async function writeItem(conn: ImapConnection, view: MailboxView, accountId: num
   }
 }
 
+/** Where a section's octets come from: nothing, a header block to filter, or a byte range to stream. */
+type SectionSource =
+  | { kind: "empty" }
+  | { kind: "fields"; range: SectionRange }
+  | { kind: "range"; start: number; end: number };
+
+function sectionSource(meta: MessageMeta, item: SectionItem): SectionSource {
+  const fieldsFilter = item.specifier.startsWith("HEADER.FIELDS");
+  const sectionSpec = [item.part, fieldsFilter ? "HEADER" : item.specifier].filter(Boolean).join(".");
+  const range: SectionRange | null = resolveSection(meta.index, sectionSpec);
+  // A part that does not exist reads as empty, as Dovecot answers (RFC 9051 leaves it open).
+  if (!range) return { kind: "empty" };
+  if (fieldsFilter) return { kind: "fields", range };
+  const start = Math.min(range.end, range.start + (item.partial?.offset ?? 0));
+  const end = item.partial ? Math.min(range.end, start + item.partial.length) : range.end;
+  return end > start ? { kind: "range", start, end } : { kind: "empty" };
+}
+
+/** Every byte range this FETCH will stream, in output order, for the read-ahead. */
+function plannedReads(messages: MessageMeta[], items: FetchItem[]): PlannedRead[] {
+  const reads: PlannedRead[] = [];
+  for (const meta of messages) {
+    for (const item of items) {
+      if (item.kind !== "section") continue;
+      const source = sectionSource(meta, item);
+      if (source.kind === "range") reads.push({ uid: meta.uid, start: source.start, end: source.end });
+    }
+  }
+  return reads;
+}
+
 async function writeSection(
   conn: ImapConnection,
   accountId: number,
   mailboxId: number,
   meta: MessageMeta,
   item: SectionItem,
+  readAhead: BodyReadAhead,
 ): Promise<void> {
-  const fieldsFilter = item.specifier.startsWith("HEADER.FIELDS");
-  const sectionSpec = [item.part, fieldsFilter ? "HEADER" : item.specifier].filter(Boolean).join(".");
-  const range: SectionRange | null = resolveSection(meta.index, sectionSpec);
-  if (!range) {
-    // A part that does not exist reads as empty, as Dovecot answers (RFC 9051 leaves it open).
-    return conn.send(`${item.responseName} {0}\r\n`);
-  }
-  if (fieldsFilter) {
-    const header = await conn.store.readMessageRange(accountId, mailboxId, meta.uid, range);
+  const source = sectionSource(meta, item);
+  if (source.kind === "empty") return conn.send(`${item.responseName} {0}\r\n`);
+  if (source.kind === "fields") {
+    const header = await conn.store.readMessageRange(accountId, mailboxId, meta.uid, source.range);
     const picked = applyPartial(filterHeaderFields(header, item.fields, item.specifier.endsWith(".NOT")), item.partial);
     return conn.send(Buffer.concat([Buffer.from(`${item.responseName} {${picked.length}}\r\n`), picked]));
   }
-  const start = Math.min(range.end, range.start + (item.partial?.offset ?? 0));
-  const end = item.partial ? Math.min(range.end, start + item.partial.length) : range.end;
-  const length = end - start;
+  const length = source.end - source.start;
   await conn.send(`${item.responseName} {${length}}\r\n`);
-  if (length === 0) return;
-  const stream = await conn.store.openMessage(accountId, mailboxId, meta.uid, { start, end });
+  const stream = await readAhead.open({ uid: meta.uid, start: source.start, end: source.end });
   await conn.sendStream(stream, length);
 }
 
