@@ -173,3 +173,41 @@ export function getWithHost(url: string, path: string, host: string): Promise<{ 
     req.end();
   });
 }
+
+// ---- submission and the outbound queue ------------------------------------------------
+
+/** Uploads `raw` and submits it as `accountId` (POST accounts/:a/submissions); returns the reply. */
+export async function submitMessage(
+  edge: TestEdge,
+  accountId: number,
+  raw: Uint8Array,
+  recipients: string[],
+  idempotencyKey: string,
+  mailFrom = "",
+) {
+  const request: import("../../common/contract.ts").SubmissionRequest = {
+    idempotencyKey,
+    blob: await uploadBlob(edge, raw),
+    envelope: { mailFrom, recipients },
+    index: minimalIndex(raw),
+  };
+  return edge.relay<import("../../common/contract.ts").SubmissionResult>("POST", `/accounts/${accountId}/submissions`, request);
+}
+
+/** POST outbound/lease; throws unless 200. */
+export async function leaseOutbound(edge: TestEdge, relayId: string, options: { max?: number; leaseSeconds?: number } = {}) {
+  const r = await edge.relay<import("../../common/contract.ts").LeaseResult>("POST", "/outbound/lease", { relayId, ...options });
+  if (r.status !== 200) throw new Error(`lease: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.jobs;
+}
+
+/** POST outbound/:jobId/result. */
+export function reportOutbound(edge: TestEdge, jobId: string, report: import("../../common/contract.ts").DeliveryReport) {
+  return edge.relay<import("../../common/contract.ts").DeliveryReportResult>("POST", `/outbound/${jobId}/result`, report);
+}
+
+/** Sets the edge's test clock offset (absolute, ms); needs an edge started with fault injection. */
+export async function setEdgeClock(edge: TestEdge, offsetMs: number): Promise<void> {
+  const r = await edge.admin("POST", "/clock", { offsetMs });
+  if (r.status !== 204) throw new Error(`clock: ${r.status}`);
+}

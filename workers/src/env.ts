@@ -15,6 +15,10 @@ export interface Bindings {
   RELAY_KEY: string;
   /** "1" only in tests: enables POST /admin/v1/faults. Never set in wrangler.toml. */
   ALLOW_FAULT_INJECTION?: string;
+  /** Outbound retry schedule overrides in seconds (store/outbound-policy.ts holds the defaults). */
+  OUTBOUND_RETRY_FIRST_SECONDS?: string;
+  OUTBOUND_RETRY_MAX_SECONDS?: string;
+  OUTBOUND_LIFETIME_SECONDS?: string;
 }
 
 export interface AppEnv {

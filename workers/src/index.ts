@@ -14,6 +14,7 @@ import { apiError, errorResponse } from "./errors.ts";
 import { accountRoutes } from "./routes/admin/accounts.ts";
 import { adminBlobRoutes } from "./routes/admin/blobs.ts";
 import { domainRoutes } from "./routes/admin/domains.ts";
+import { clockRoutes } from "./routes/admin/clock.ts";
 import { faultRoutes } from "./routes/admin/faults.ts";
 import { mtaStsRoutes } from "./routes/mta-sts.ts";
 import { appendRoutes } from "./routes/relay/append.ts";
@@ -21,9 +22,12 @@ import { authRoutes } from "./routes/relay/auth.ts";
 import { blobRoutes } from "./routes/relay/blobs.ts";
 import { deliveryRoutes } from "./routes/relay/deliveries.ts";
 import { mailboxRoutes } from "./routes/relay/mailboxes.ts";
+import { outboundRoutes } from "./routes/relay/outbound.ts";
 import { messageRoutes } from "./routes/relay/messages.ts";
 import { quotaRoutes } from "./routes/relay/quota.ts";
 import { recipientRoutes } from "./routes/relay/recipients.ts";
+import { senderRoutes } from "./routes/relay/senders.ts";
+import { submissionRoutes } from "./routes/relay/submissions.ts";
 import { subscriptionRoutes } from "./routes/relay/subscriptions.ts";
 import { createDb } from "./store/db.ts";
 
@@ -37,14 +41,18 @@ const relay = new Hono<AppEnv>()
   .route("/accounts/:a/mailboxes/append", appendRoutes)
   .route("/accounts/:a/mailboxes", mailboxRoutes)
   .route("/accounts/:a/subscriptions", subscriptionRoutes)
-  .route("/accounts/:a/quota", quotaRoutes);
+  .route("/accounts/:a/quota", quotaRoutes)
+  .route("/accounts/:a/senders", senderRoutes)
+  .route("/accounts/:a/submissions", submissionRoutes)
+  .route("/outbound", outboundRoutes);
 
 const admin = new Hono<AppEnv>()
   .use("*", requireBearer("ADMIN_TOKEN"))
   .route("/domains", domainRoutes)
   .route("/accounts", accountRoutes)
   .route("/blobs", adminBlobRoutes)
-  .route("/faults", faultRoutes);
+  .route("/faults", faultRoutes)
+  .route("/clock", clockRoutes);
 
 const app = new Hono<AppEnv>()
   .use("*", async (c, next) => {

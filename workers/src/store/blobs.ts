@@ -4,7 +4,7 @@
  *
  * Callers may rely on: `putBlob` lets R2 verify the SHA-256 (a mismatch stores nothing and is
  * `bad_request`), and is idempotent; a blob is never deleted here, so a row never loses its
- * blob; `listOrphans` reports blobs no message references — the garbage a delivery leaves when
+ * blob; `listOrphans` reports blobs no message and no outbound submission references — the garbage a delivery leaves when
  * it fails after the upload, and also (briefly) the blob of a delivery still in flight, so a
  * collector must only delete orphans older than any delivery can take.
  */
@@ -12,7 +12,7 @@ import { sql } from "drizzle-orm";
 import type { BlobStored, OrphanBlobList } from "../../../common/contract.ts";
 import { apiError } from "../errors.ts";
 import { jsonList, type Db } from "./db.ts";
-import { messages } from "./schema.ts";
+import { messages, outboundSubmissions } from "./schema.ts";
 
 export const BLOB_PREFIX = "blobs/";
 /** Larger than any message the relay accepts (its SIZE limit), small enough for one R2 put. */
@@ -25,14 +25,14 @@ export function blobKey(sha256: string): string {
 export async function putBlob(
   bucket: R2Bucket,
   sha256: string,
-  body: ReadableStream | null,
+  body: ReadableStream | Uint8Array | null,
   contentLength: number,
 ): Promise<BlobStored> {
   const key = blobKey(sha256);
   // Content-addressed and verified on the way in: an existing object already has these bytes.
   const existing = await bucket.head(key);
   if (existing) {
-    await body?.cancel();
+    if (body instanceof ReadableStream) await body.cancel();
     return { key: sha256, size: existing.size };
   }
   let stored: R2Object | null;
@@ -63,7 +63,12 @@ export async function listOrphans(db: Db, bucket: R2Bucket): Promise<OrphanBlobL
         .selectDistinct({ blobKey: messages.blobKey })
         .from(messages)
         .where(sql`${messages.blobKey} IN (SELECT value FROM json_each(${jsonList(keys)}))`);
-      const used = new Set(referenced.map((r) => r.blobKey));
+      // A queued submission holds its blob too, even before (or without) any local copy.
+      const queued = await db
+        .selectDistinct({ blobKey: outboundSubmissions.blobKey })
+        .from(outboundSubmissions)
+        .where(sql`${outboundSubmissions.blobKey} IN (SELECT value FROM json_each(${jsonList(keys)}))`);
+      const used = new Set([...referenced, ...queued].map((r) => r.blobKey));
       for (const o of page.objects) {
         if (!used.has(o.key)) orphans.push({ key: o.key, size: o.size, uploaded: o.uploaded.toISOString() });
       }

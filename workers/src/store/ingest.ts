@@ -59,6 +59,12 @@ export interface IngestOptions {
   /** Called after every check and before the D1 batch: where tests inject a failure. */
   beforeCommit?: () => void;
   now?: number;
+  /**
+   * Statements committed in the SAME D1 batch, after the message rows (e.g. a submission's queue
+   * rows, a report's recipient states), so they and the copies are durable together or not at all.
+   * Not run when the call is a replay (they were committed with the first call).
+   */
+  alsoCommit?: readonly Query[];
 }
 
 interface ResolvedTarget {
@@ -132,6 +138,7 @@ export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput
     inserts.push(mine);
   }
   statements.push(...bodyTextStatements(deliveryId, input.messages));
+  statements.push(...(options.alsoCommit ?? []));
 
   let results: D1Result<{ accountId: number; mailboxId: number; uid: number }>[];
   try {

@@ -177,6 +177,86 @@ export const subscriptions = sqliteTable(
   (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
 
+/**
+ * The outbound queue (store/submissions.ts, store/outbound.ts). A submission is the message once
+ * (its blob in R2) with its sender; it is split into one job per destination domain, which relays
+ * lease (`lease_token` until `lease_expires_at`), deliver and report; each remote recipient keeps
+ * its own state. A job is due when `next_attempt_at <= now` and it holds no live lease; a job with
+ * no pending recipient left has `next_attempt_at` NULL and is never offered again. Idempotency keys
+ * are unique per account, so one account's key can never replay another account's submission.
+ */
+export const OUTBOUND_STATES = ["queued", "delivered", "deferred", "failed", "bounced"] as const;
+
+export const outboundSubmissions = sqliteTable(
+  "outbound_submissions",
+  {
+    id: text("id").primaryKey(),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    idempotencyKey: text("idempotency_key").notNull(),
+    blobKey: text("blob_key").notNull(),
+    /** The SMTP reverse-path; "" (the null sender) never gets a DSN. */
+    mailFrom: text("mail_from").notNull(),
+    size: integer("size").notNull(),
+    /** Octets of the header (index.headerSize): what a DSN's text/rfc822-headers part quotes. */
+    headerSize: integer("header_size").notNull(),
+    /** Recipients of our own domains, stored at once through the ingest path (replays re-read them). */
+    localRecipients: text("local_recipients", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("outbound_submissions_account_key").on(t.accountId, t.idempotencyKey)],
+);
+
+export const outboundJobs = sqliteTable(
+  "outbound_jobs",
+  {
+    id: text("id").primaryKey(),
+    submissionId: text("submission_id")
+      .notNull()
+      .references(() => outboundSubmissions.id, { onDelete: "cascade" }),
+    domain: text("domain").notNull(),
+    leaseToken: text("lease_token"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    /** The relay that leased it last. */
+    relayId: text("relay_id"),
+    /** Leases handed out so far: the attempt number of the current lease. */
+    attempts: integer("attempts").notNull().default(0),
+    /** NULL once no recipient is pending. */
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("outbound_jobs_due").on(t.nextAttemptAt),
+    uniqueIndex("outbound_jobs_submission_domain").on(t.submissionId, t.domain),
+  ],
+);
+
+export const outboundRecipients = sqliteTable(
+  "outbound_recipients",
+  {
+    submissionId: text("submission_id")
+      .notNull()
+      .references(() => outboundSubmissions.id, { onDelete: "cascade" }),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => outboundJobs.id, { onDelete: "cascade" }),
+    recipient: text("recipient").notNull(),
+    domain: text("domain").notNull(),
+    state: text("state", { enum: OUTBOUND_STATES }).notNull().default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    /** When this recipient is next tried (its job's schedule); NULL once final. */
+    nextAttemptAt: integer("next_attempt_at"),
+    /** The last RecipientOutcome reported for it (contract), as JSON. */
+    lastResult: text("last_result", { mode: "json" }).$type<Record<string, unknown>>(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.recipient] }),
+    check("outbound_recipients_state", sql`${t.state} IN ('queued', 'delivered', 'deferred', 'failed', 'bounced')`),
+  ],
+);
+
 export type DomainRow = typeof domains.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
 export type MailboxRow = typeof mailboxes.$inferSelect;
