@@ -19,7 +19,7 @@ import { startEdge, type RunningEdge } from "./edge.ts";
 export interface StackOptions {
   dataDir: string;
   /** 0 = any free port. */
-  ports?: { edge?: number; mx?: number; imaps?: number; imap?: number };
+  ports?: { edge?: number; mx?: number; imaps?: number; imap?: number; submissions?: number; submission?: number };
   hostname?: string;
   demo?: { domain: string; user: string };
   allowFaultInjection?: boolean;
@@ -40,7 +40,14 @@ export interface Secrets {
 /** What a mail client or script needs; written to `<dataDir>/local.json`. */
 export interface LocalSettings {
   host: string;
-  ports: { smtp: number | null; imaps: number | null; imap: number | null; edge: number };
+  ports: {
+    smtp: number | null;
+    submissions: number | null;
+    submission: number | null;
+    imaps: number | null;
+    imap: number | null;
+    edge: number;
+  };
   edgeUrl: string;
   adminToken: string;
   demo: { address: string; password: string; domain: string };
@@ -55,12 +62,18 @@ export class LocalStack {
   edge: RunningEdge | null = null;
   relay: RunningRelay | null = null;
   #edgePort: number;
-  #relayPorts: { mx: number; imaps: number; imap: number };
+  #relayPorts: { mx: number; imaps: number; imap: number; submissions: number; submission: number };
 
   constructor(options: StackOptions) {
     this.options = options;
     this.#edgePort = options.ports?.edge ?? 0;
-    this.#relayPorts = { mx: options.ports?.mx ?? 0, imaps: options.ports?.imaps ?? 0, imap: options.ports?.imap ?? 0 };
+    this.#relayPorts = {
+      mx: options.ports?.mx ?? 0,
+      imaps: options.ports?.imaps ?? 0,
+      imap: options.ports?.imap ?? 0,
+      submissions: options.ports?.submissions ?? 0,
+      submission: options.ports?.submission ?? 0,
+    };
   }
 
   get hostname(): string {
@@ -114,7 +127,13 @@ export class LocalStack {
     });
     this.relay = await startRelay(config, this.options.log);
     const p = this.relay.ports;
-    this.#relayPorts = { mx: p.mx ?? 0, imaps: p.imaps ?? 0, imap: p.imap ?? 0 };
+    this.#relayPorts = {
+      mx: p.mx ?? 0,
+      imaps: p.imaps ?? 0,
+      imap: p.imap ?? 0,
+      submissions: p.submissions ?? 0,
+      submission: p.submission ?? 0,
+    };
   }
 
   async stopRelay(): Promise<void> {
@@ -157,6 +176,8 @@ export class LocalStack {
       host: "127.0.0.1",
       ports: {
         smtp: this.relay?.ports.mx ?? null,
+        submissions: this.relay?.ports.submissions ?? null,
+        submission: this.relay?.ports.submission ?? null,
         imaps: this.relay?.ports.imaps ?? null,
         imap: this.relay?.ports.imap ?? null,
         edge: this.#edgePort,

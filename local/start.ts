@@ -18,6 +18,8 @@ const stack = new LocalStack({
     mx: port("EDGEMAIL_SMTP_PORT", 2525),
     imaps: port("EDGEMAIL_IMAPS_PORT", 9993),
     imap: port("EDGEMAIL_IMAP_PORT", 1143),
+    submissions: port("EDGEMAIL_SUBMISSIONS_PORT", 4465),
+    submission: port("EDGEMAIL_SUBMISSION_PORT", 5587),
   },
   log: (line) => console.error(`[relay] ${line}`),
 });
@@ -28,6 +30,8 @@ edgemail is running locally (data in ${s.dataDir})
 
   edge (workerd, local D1/R2)  ${s.edgeUrl}
   SMTP (MX, STARTTLS)          ${s.host}:${s.ports.smtp}
+  submission (implicit TLS)    ${s.host}:${s.ports.submissions}
+  submission (STARTTLS)        ${s.host}:${s.ports.submission}
   IMAP (implicit TLS)          ${s.host}:${s.ports.imaps}
   IMAP (STARTTLS)              ${s.host}:${s.ports.imap}
 

@@ -24,6 +24,10 @@ export const RelayConfig = z.object({
     mx: Port.default(25),
     imaps: Port.default(993),
     imap: Port.default(143),
+    /** Submission with implicit TLS (RFC 8314). */
+    submissions: Port.default(465),
+    /** Submission with STARTTLS (RFC 6409). */
+    submission: Port.default(587),
   }),
   smtpLimits: z
     .object({
@@ -31,6 +35,9 @@ export const RelayConfig = z.object({
       maxRecipients: z.number().int().positive().default(smtpLimits.maxRecipients),
       maxClients: z.number().int().positive().default(smtpLimits.maxClients),
       socketTimeoutMs: z.number().int().positive().default(smtpLimits.socketTimeoutMs),
+      maxSubmissionsPerHour: z.number().int().positive().default(smtpLimits.maxSubmissionsPerHour),
+      maxAuthFailures: z.number().int().positive().default(smtpLimits.maxAuthFailures),
+      authFailureWindowMs: z.number().int().positive().default(smtpLimits.authFailureWindowMs),
     })
     .default({ ...smtpLimits }),
   imapLimits: z

@@ -11,10 +11,11 @@ import { createImapServer, type ImapServer } from "./imap/server.ts";
 import { ChangeFeed } from "./imap/change-feed.ts";
 import { ConnectionLimiter } from "./imap/connection-limits.ts";
 import { createMxServer } from "./smtp/mx.ts";
+import { createSubmissionServer, SubmissionGuards } from "./smtp/submission.ts";
 import { loadTls, type TlsMaterial } from "./tls.ts";
 
 export interface RunningRelay {
-  ports: { mx: number | null; imaps: number | null; imap: number | null };
+  ports: { mx: number | null; imaps: number | null; imap: number | null; submissions: number | null; submission: number | null };
   edge: EdgeClient;
   stop(): Promise<void>;
 }
@@ -25,7 +26,7 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
   const tls: TlsMaterial = await loadTls(config.tls);
   const host = config.listen.host;
   const closers: (() => Promise<void>)[] = [];
-  const ports: RunningRelay["ports"] = { mx: null, imaps: null, imap: null };
+  const ports: RunningRelay["ports"] = { mx: null, imaps: null, imap: null, submissions: null, submission: null };
   const changes = new ChangeFeed();
   const limiter = new ConnectionLimiter(config.imapLimits);
 
@@ -34,6 +35,23 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
       const mx = createMxServer({ edge, hostname: config.hostname, tls, limits: config.smtpLimits, changes, log });
       ports.mx = await listen(mx.server, config.listen.mx, host);
       closers.push(() => closeSmtp(mx));
+    }
+    const guards = new SubmissionGuards(config.smtpLimits);
+    for (const kind of ["submissions", "submission"] as const) {
+      const port = config.listen[kind];
+      if (port === null) continue;
+      const server = createSubmissionServer({
+        edge,
+        hostname: config.hostname,
+        tls,
+        limits: config.smtpLimits,
+        implicitTls: kind === "submissions",
+        guards,
+        changes,
+        log,
+      });
+      ports[kind] = await listen(server.server, port, host);
+      closers.push(() => closeSmtp(server));
     }
     for (const kind of ["imaps", "imap"] as const) {
       const port = config.listen[kind];

@@ -30,6 +30,8 @@ import {
   MailboxSnapshot,
   RecipientCheckResult,
   RELAY_API_PREFIX,
+  SenderCheckResult,
+  SubmissionResult,
   StoreFlagsResult,
   type AppendRequest,
   type AuthRequest,
@@ -39,6 +41,7 @@ import {
   type DeliveryRequest,
   type ErrorCode,
   type StoreFlagsRequest,
+  type SubmissionRequest,
 } from "../../common/contract.ts";
 import { EdgeError } from "./errors.ts";
 
@@ -59,7 +62,7 @@ export interface ByteRange {
 
 const Empty = zod.object({}).passthrough();
 /** POST calls that change nothing at the edge (every GET is a read). */
-const READ_ONLY = /\/(select|status|changes|fetch|search|recipients\/check|auth)$/;
+const READ_ONLY = /\/(select|status|changes|fetch|search|recipients\/check|senders\/check|auth)$/;
 
 export class EdgeClient {
   readonly #base: string;
@@ -91,6 +94,16 @@ export class EdgeClient {
 
   checkRecipient(address: string): Promise<RecipientCheckResult> {
     return this.#call("POST", "/recipients/check", RecipientCheckResult, { json: { address } });
+  }
+
+  /** May the account use `address` as MAIL FROM or in the From header (RFC 6409 §4.3)? */
+  checkSender(accountId: number, address: string): Promise<SenderCheckResult> {
+    return this.#call("POST", `/accounts/${accountId}/senders/check`, SenderCheckResult, { json: { address } });
+  }
+
+  /** Stores a submitted message (blob already put) and queues it; idempotent by `idempotencyKey`. */
+  submit(accountId: number, request: SubmissionRequest): Promise<SubmissionResult> {
+    return this.#call("POST", `/accounts/${accountId}/submissions`, SubmissionResult, { json: request });
   }
 
   async authenticate(request: AuthRequest): Promise<AuthResult> {

@@ -11,6 +11,15 @@ export const smtpLimits = {
   maxClients: 200,
   /** Idle time before the session is dropped; RFC 5321 §4.5.3.2.7 suggests 5 minutes. */
   socketTimeoutMs: 5 * 60 * 1000,
+  /**
+   * Submission (465/587): messages one account may submit per hour before 450 4.7.1. A
+   * stolen password must not turn the account into a spam cannon; 100/h is ample for a person.
+   */
+  maxSubmissionsPerHour: 100,
+  /** Failed AUTH attempts per client IP or per account name before 454 4.7.0 without asking the edge (password guessing). */
+  maxAuthFailures: 3,
+  /** The window those failures are counted in. */
+  authFailureWindowMs: 10 * 60 * 1000,
 } as const;
 
 export type SmtpLimits = { -readonly [K in keyof typeof smtpLimits]: number };

@@ -28,6 +28,16 @@ export const replies = {
   tooBig: () => new SmtpReply(552, "5.3.4", "Message exceeds fixed maximum message size"),
   tryAgain: () => new SmtpReply(451, "4.3.0", "Temporary failure, please try again later"),
   badRecipient: () => new SmtpReply(501, "5.1.3", "Bad recipient address syntax"),
+  // Submission (465/587): RFC 3207, RFC 4954, RFC 6409.
+  startTlsFirst: () => new SmtpReply(530, "5.7.0", "Must issue a STARTTLS command first"),
+  authRequired: () => new SmtpReply(530, "5.7.0", "Authentication required"),
+  encryptionRequired: () => new SmtpReply(538, "5.7.11", "Encryption required"),
+  authInvalid: () => new SmtpReply(535, "5.7.8", "Authentication credentials invalid"),
+  authTooManyFailures: () => new SmtpReply(454, "4.7.0", "Too many failed attempts, try later"),
+  authTemporaryFailure: () => new SmtpReply(454, "4.7.0", "Temporary authentication failure"),
+  senderNotOwned: () => new SmtpReply(553, "5.7.1", "Sender address not owned by you"),
+  fromHeaderNotOwned: () => new SmtpReply(553, "5.7.1", "From header address not owned by you"),
+  rateLimited: () => new SmtpReply(450, "4.7.1", "Rate limit exceeded, try later"),
 };
 
 /** The SMTP form of a failed edge call; anything unknown is temporary (the sender retries). */
@@ -42,6 +52,20 @@ export function replyForEdgeError(err: unknown): SmtpReply {
 const ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
 let installed = false;
 
+/** Servers (submission on 587) that offer AUTH only under TLS; see {@link requireTlsForAuth}. */
+const tlsBeforeAuth = new WeakSet<object>();
+
+/**
+ * For a server that requires TLS before AUTH (RFC 4954 §4, RFC 3207): EHLO before STARTTLS
+ * does not advertise AUTH, and smtp-server's own refusal of AUTH before STARTTLS
+ * ("538 5.7.0 Error: Must issue a STARTTLS command first") becomes `538 5.7.11 Encryption
+ * required` (RFC 5248's code for "encryption required for requested authentication mechanism").
+ */
+export function requireTlsForAuth(server: object): void {
+  installEnhancedCodePassThrough();
+  tlsBeforeAuth.add(server);
+}
+
 export function installEnhancedCodePassThrough(): void {
   if (installed) return;
   installed = true;
@@ -49,7 +73,11 @@ export function installEnhancedCodePassThrough(): void {
     send(code: number, data: unknown, context?: unknown): unknown;
   };
   const send = proto.send;
-  proto.send = function (this: unknown, code: number, data: unknown, context?: unknown) {
+  proto.send = function (this: { _server?: object; secure?: boolean }, code: number, data: unknown, context?: unknown) {
+    if (this._server && tlsBeforeAuth.has(this._server) && !this.secure) {
+      if (code === 538) data = replies.encryptionRequired().message;
+      else if (code === 250 && Array.isArray(data)) data = data.filter((line) => !/^AUTH\b/i.test(String(line)));
+    }
     if (typeof data === "string" && ENHANCED_CODE.test(data)) context = false;
     return send.call(this, code, data, context);
   };
