@@ -8,10 +8,9 @@
  * did in fact land gets the first result back instead of a second copy.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { indexMessage, normalizeLineEndings } from "../../common/mime/index.ts";
-import { computeSearchFields } from "../../common/mime/search-fields.ts";
 import type { DeliveryResult } from "../../common/contract.ts";
 import type { EdgeClient } from "../edge/client.ts";
+import { uploadMessage } from "./message-upload.ts";
 import { traceHeaders } from "./trace.ts";
 
 export interface InboundMessage {
@@ -50,15 +49,12 @@ export async function deliverInbound(ctx: InboundContext, message: InboundMessag
     id,
     date: (ctx.now ?? (() => new Date()))(),
   });
-  const stored = Buffer.from(normalizeLineEndings(Buffer.concat([Buffer.from(trace, "latin1"), message.raw])));
-  const index = indexMessage(stored);
-  const sha256 = createHash("sha256").update(stored).digest("hex");
-  const blob = await ctx.edge.putBlob(sha256, stored);
+  const { blob, index, search } = await uploadMessage(ctx.edge, trace, message.raw);
   return ctx.edge.deliver({
     idempotencyKey: idempotencyKeyFor(message),
     blob,
     envelope: { mailFrom: message.mailFrom, recipients: message.recipients },
     index,
-    search: computeSearchFields(stored, index),
+    search,
   });
 }

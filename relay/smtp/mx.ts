@@ -10,6 +10,7 @@
  */
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { EdgeClient } from "../edge/client.ts";
+import { readMessage } from "./message-upload.ts";
 import type { TlsMaterial } from "../tls.ts";
 import type { ChangeFeed } from "../imap/change-feed.ts";
 import { deliverInbound } from "./inbound.ts";
@@ -93,18 +94,6 @@ export function createMxServer(options: MxOptions): SMTPServer {
       );
     },
   });
-}
-
-/** Collects the message, or null once it passed the limit (the rest is drained, not kept). */
-async function readMessage(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  if (stream.sizeExceeded || size > maxBytes) return null;
-  return Buffer.concat(chunks, size);
 }
 
 function isBadAddress(err: unknown): boolean {

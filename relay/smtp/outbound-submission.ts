@@ -13,13 +13,12 @@
  * the client sent (before our trace field, whose id and date differ on every try).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { indexMessage, normalizeLineEndings } from "../../common/mime/index.ts";
 import { parseAddressList } from "../../common/mime/address.ts";
 import { findField, parseHeaderBlock } from "../../common/mime/headers.ts";
-import { computeSearchFields } from "../../common/mime/search-fields.ts";
 import type { AuthResult, SubmissionResult } from "../../common/contract.ts";
 import type { EdgeClient } from "../edge/client.ts";
-import { rfc5322Date } from "./trace.ts";
+import { uploadMessage } from "./message-upload.ts";
+import { submissionReceived } from "./trace.ts";
 
 export interface SubmittedMessage {
   principal: AuthResult;
@@ -45,24 +44,6 @@ export function submissionIdempotencyKey(message: Pick<SubmittedMessage, "princi
   h.update([...message.recipients].map((r) => r.toLowerCase()).sort().join(",")).update("\0");
   h.update(message.raw);
   return `submission:${h.digest("hex")}`;
-}
-
-/** The Received field of a submission (RFC 5321 §4.4, RFC 3848 ESMTPA/ESMTPSA). */
-export function submissionReceived(t: {
-  heloName: string;
-  remoteAddress: string;
-  secure: boolean;
-  user: string;
-  byHost: string;
-  id: string;
-  date: Date;
-}): string {
-  const protocol = t.secure ? "ESMTPSA" : "ESMTPA";
-  return (
-    `Received: from ${sanitize(t.heloName || "unknown")} ([${sanitize(t.remoteAddress)}])\r\n` +
-    `\t(Authenticated sender: ${sanitize(t.user)})\r\n` +
-    `\tby ${t.byHost} (edgemail) with ${protocol} id ${t.id};\r\n\t${rfc5322Date(t.date)}\r\n`
-  );
 }
 
 /**
@@ -97,20 +78,12 @@ export async function submitMessage(ctx: SubmissionContext, message: SubmittedMe
     id,
     date: (ctx.now ?? (() => new Date()))(),
   });
-  const stored = Buffer.from(normalizeLineEndings(Buffer.concat([Buffer.from(trace, "latin1"), message.raw])));
-  const index = indexMessage(stored);
-  const sha256 = createHash("sha256").update(stored).digest("hex");
-  const blob = await ctx.edge.putBlob(sha256, stored);
+  const { blob, index, search } = await uploadMessage(ctx.edge, trace, message.raw);
   return ctx.edge.submit(message.principal.accountId, {
     idempotencyKey: submissionIdempotencyKey(message),
     blob,
     envelope: { mailFrom: message.mailFrom, recipients: message.recipients },
     index,
-    search: computeSearchFields(stored, index),
+    search,
   });
-}
-
-/** Keeps client-supplied text from breaking out of the header line. */
-function sanitize(s: string): string {
-  return s.replace(/[^\x21-\x7e]/g, "?");
 }

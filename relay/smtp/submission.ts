@@ -22,6 +22,7 @@
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import { EmailAddress, type AuthResult } from "../../common/contract.ts";
 import type { EdgeClient } from "../edge/client.ts";
+import { readMessage } from "./message-upload.ts";
 import { EdgeError } from "../edge/errors.ts";
 import type { TlsMaterial } from "../tls.ts";
 import type { ChangeFeed } from "../imap/change-feed.ts";
@@ -220,14 +221,3 @@ async function checkHeaderFrom(edge: EdgeClient, principal: AuthResult, raw: Buf
   }
 }
 
-/** Collects the message, or null once it passed the limit (the rest is drained, not kept). */
-async function readMessage(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  if (stream.sizeExceeded || size > maxBytes) return null;
-  return Buffer.concat(chunks, size);
-}

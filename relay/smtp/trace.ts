@@ -1,7 +1,7 @@
 /**
  * Trace fields (RFC 5321 §4.4) the relay prepends when it takes a message in: Return-Path
  * with the envelope sender, and a Received line saying from whom, by whom, with what
- * protocol (RFC 3848: ESMTPS when the session was under TLS), and when.
+ * protocol (RFC 3848: ESMTPS when the session was under TLS, ESMTPSA for submissions), and when.
  */
 export interface TraceInput {
   mailFrom: string;
@@ -21,6 +21,24 @@ export function traceHeaders(t: TraceInput): string {
   return (
     `Return-Path: <${sanitize(t.mailFrom)}>\r\n` +
     `Received: from ${from}\r\n\tby ${t.byHost} (edgemail) with ${protocol} id ${t.id}${forClause};\r\n\t${rfc5322Date(t.date)}\r\n`
+  );
+}
+
+/** The Received field of a submission (RFC 5321 §4.4, RFC 3848 ESMTPA/ESMTPSA): names the user, no Return-Path (that belongs to final delivery). */
+export function submissionReceived(t: {
+  heloName: string;
+  remoteAddress: string;
+  secure: boolean;
+  user: string;
+  byHost: string;
+  id: string;
+  date: Date;
+}): string {
+  const protocol = t.secure ? "ESMTPSA" : "ESMTPA";
+  return (
+    `Received: from ${sanitize(t.heloName || "unknown")} ([${sanitize(t.remoteAddress)}])\r\n` +
+    `\t(Authenticated sender: ${sanitize(t.user)})\r\n` +
+    `\tby ${t.byHost} (edgemail) with ${protocol} id ${t.id};\r\n\t${rfc5322Date(t.date)}\r\n`
   );
 }
 
