@@ -13,6 +13,7 @@
  */
 
 import { binaryToBytes } from "./bytes.ts";
+import { decodeBase64 } from "./transfer-decoding.ts";
 import { decodeCharset, decodeUtf8OrLatin1, isKnownCharset, normalizeCharset } from "./charset.ts";
 
 const WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
@@ -48,29 +49,8 @@ export function decodeWordText(encoding: string, text: string): Uint8Array | nul
   if (!BASE64_TEXT.test(text)) return null;
   const data = text.replace(/=+$/, "");
   if (data.length % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((data.length * 3) / 4));
-  let o = 0;
-  let acc = 0;
-  let n = 0;
-  for (let i = 0; i < data.length; i++) {
-    const c = data.charCodeAt(i);
-    const v =
-      c >= 0x41 && c <= 0x5a ? c - 0x41 : c >= 0x61 && c <= 0x7a ? c - 0x47 : c >= 0x30 && c <= 0x39 ? c + 4 : c === 0x2b ? 62 : 63;
-    acc = (acc << 6) | v;
-    if (++n === 4) {
-      out[o++] = (acc >> 16) & 0xff;
-      out[o++] = (acc >> 8) & 0xff;
-      out[o++] = acc & 0xff;
-      acc = 0;
-      n = 0;
-    }
-  }
-  if (n === 2) out[o++] = (acc >> 4) & 0xff;
-  else if (n === 3) {
-    out[o++] = (acc >> 10) & 0xff;
-    out[o++] = (acc >> 2) & 0xff;
-  }
-  return out.subarray(0, o);
+  // Validated above: only alphabet characters remain, so the lenient decoder decodes them exactly.
+  return decodeBase64(binaryToBytes(data));
 }
 
 type Piece = { word: false; text: string } | { word: true; charset: string; bytes: Uint8Array };

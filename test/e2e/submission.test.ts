@@ -4,7 +4,6 @@
  * reply codes (TLS before AUTH, AUTH before MAIL, sender ownership, header From, failed logins).
  */
 import assert from "node:assert/strict";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
@@ -12,54 +11,6 @@ import { SmtpTranscript } from "../support/smtp-transcript.ts";
 import { startTestStack } from "../support/stack.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
-
-/** The raw transcript client of smtp-transcript.ts, over implicit TLS (port 465). */
-class TlsTranscript {
-  #socket: TLSSocket;
-  #buffer = "";
-
-  private constructor(socket: TLSSocket) {
-    this.#socket = socket;
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (this.#buffer += chunk));
-  }
-
-  static async open(port: number): Promise<{ client: TlsTranscript; greeting: string }> {
-    const socket = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-    const client = new TlsTranscript(socket);
-    return { client, greeting: await client.reply() };
-  }
-
-  async reply(timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\r?\n/.exec(this.#buffer);
-      if (m) {
-        this.#buffer = this.#buffer.slice(m[0].length);
-        return m[0].trimEnd();
-      }
-      if (this.#socket.closed) throw new Error(`connection closed; pending: ${JSON.stringify(this.#buffer)}`);
-      if (Date.now() > deadline) throw new Error(`no SMTP reply; pending: ${JSON.stringify(this.#buffer)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async command(line: string): Promise<string> {
-    this.#socket.write(line + "\r\n");
-    return this.reply();
-  }
-
-  async data(message: string): Promise<string> {
-    const stuffed = message.replace(/^\./gm, "..").replace(/(\r\n)?$/, "\r\n");
-    this.#socket.write(Buffer.from(stuffed + ".\r\n", "latin1"));
-    return this.reply(30_000);
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-}
 
 const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString("base64");
 
@@ -102,8 +53,8 @@ describe("submission (465/587)", () => {
     }
   }
 
-  async function authenticated465(): Promise<TlsTranscript> {
-    const { client, greeting } = await TlsTranscript.open(stack.relay!.ports.submissions!);
+  async function authenticated465(): Promise<SmtpTranscript> {
+    const { client, greeting } = await SmtpTranscript.openTls(stack.relay!.ports.submissions!);
     assert.match(greeting, /^220 /);
     assert.match(await client.command("EHLO client.example"), /^250/);
     assert.match(await client.command(`AUTH PLAIN ${plain(demo.address, demo.password)}`), /^235 2\.7\.0/);
@@ -125,7 +76,7 @@ describe("submission (465/587)", () => {
   });
 
   it("465: AUTH is offered, MAIL before AUTH is refused with 530 5.7.0", async () => {
-    const { client } = await TlsTranscript.open(stack.relay!.ports.submissions!);
+    const { client } = await SmtpTranscript.openTls(stack.relay!.ports.submissions!);
     try {
       const ehlo = await client.command("EHLO client.example");
       assert.match(ehlo, /AUTH PLAIN LOGIN/);
@@ -271,7 +222,7 @@ describe("submission (465/587)", () => {
 
   // Last: it leaves this client IP locked out for the failure window.
   it("a wrong password gets 535 5.7.8; after 3 failures 454 4.7.0 without asking the edge", async () => {
-    const { client } = await TlsTranscript.open(stack.relay!.ports.submissions!);
+    const { client } = await SmtpTranscript.openTls(stack.relay!.ports.submissions!);
     try {
       assert.match(await client.command("EHLO client.example"), /^250/);
       for (let i = 0; i < 3; i++) {

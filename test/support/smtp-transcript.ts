@@ -3,6 +3,7 @@
  * reply as the server wrote it, so tests can pin reply codes and enhanced status codes.
  */
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export class SmtpTranscript {
   #socket: Socket;
@@ -24,6 +25,14 @@ export class SmtpTranscript {
   static async open(port: number): Promise<{ client: SmtpTranscript; greeting: string }> {
     const socket = connect(port, "127.0.0.1");
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    const client = new SmtpTranscript(socket);
+    return { client, greeting: await client.reply() };
+  }
+
+  /** The same over implicit TLS (submission on 465); the test certificate is self-signed. */
+  static async openTls(port: number): Promise<{ client: SmtpTranscript; greeting: string }> {
+    const socket = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
     const client = new SmtpTranscript(socket);
     return { client, greeting: await client.reply() };
   }
