@@ -566,9 +566,44 @@ export const RecipientOutcome = z.object({
 });
 export type RecipientOutcome = z.infer<typeof RecipientOutcome>;
 
+/**
+ * One TLS session attempt (or the reason none was possible), kept at the edge for TLS-RPT
+ * (RFC 8460 §4.3): `result` is "success" or one of the RFC's result types.
+ */
+export const TlsResultType = z.enum([
+  "success",
+  "starttls-not-supported",
+  "certificate-host-mismatch",
+  "certificate-expired",
+  "certificate-not-trusted",
+  "validation-failure",
+  "tlsa-invalid",
+  "dnssec-invalid",
+  "dane-required",
+  "sts-policy-fetch-error",
+  "sts-policy-invalid",
+  "sts-webpki-invalid",
+]);
+export type TlsResultType = z.infer<typeof TlsResultType>;
+export const TlsSessionResult = z.object({
+  /** sts: an MTA-STS policy applied; tlsa: DANE applied; no-policy-found: opportunistic TLS. */
+  policyType: z.enum(["sts", "tlsa", "no-policy-found"]),
+  /** The recipient domain whose policy applied. */
+  policyDomain: z.string().max(253),
+  /** RFC 8460 policy-string: the policy lines (MTA-STS) or TLSA records (DANE). */
+  policyStrings: z.array(z.string().max(1000)).max(50).default([]),
+  mxHost: z.string().max(253),
+  receivingIp: z.string().max(64).optional(),
+  result: TlsResultType,
+  detail: z.string().max(1000).optional(),
+});
+export type TlsSessionResult = z.input<typeof TlsSessionResult>;
+
 export const DeliveryReport = z.object({
   leaseToken: z.string(),
   results: z.array(RecipientOutcome).min(1).max(1000),
+  /** Every TLS session this attempt made or could not make, for TLS-RPT. */
+  tls: z.array(TlsSessionResult).max(100).default([]),
 });
 export type DeliveryReport = z.input<typeof DeliveryReport>;
 
@@ -582,3 +617,52 @@ export type DeliveryReportResult = z.infer<typeof DeliveryReportResult>;
 
 /** Test-only: shifts the edge's clock (ALLOW_FAULT_INJECTION only), so retry schedules can be tested. */
 export const SetClockRequest = z.object({ offsetMs: z.number().int() });
+
+// ---- DKIM keys ------------------------------------------------------------------------
+//
+//   GET /relay/v1/domains/:domain/dkim     → DkimSigningKeys (private keys: the relay signs, never stores them)
+//   GET /admin/v1/domains/:domain/dkim     → DkimPublicKeys (what DNS must publish)
+//
+// Every domain gets a 2048-bit RSA key and an ed25519 key when it is created (RFC 8463 dual
+// signing); a domain without keys (created before keys existed) gets them on first read.
+
+export const DkimAlgorithm = z.enum(["rsa-sha256", "ed25519-sha256"]);
+export type DkimAlgorithm = z.infer<typeof DkimAlgorithm>;
+
+export const DkimSigningKey = z.object({
+  selector: z.string().min(1).max(63),
+  algorithm: DkimAlgorithm,
+  /** PKCS#8 PEM. */
+  privateKeyPem: z.string(),
+});
+export type DkimSigningKey = z.infer<typeof DkimSigningKey>;
+export const DkimSigningKeys = z.object({ domain: z.string(), keys: z.array(DkimSigningKey) });
+export type DkimSigningKeys = z.infer<typeof DkimSigningKeys>;
+
+export const DkimPublicKey = z.object({
+  selector: z.string(),
+  algorithm: DkimAlgorithm,
+  /** `<selector>._domainkey.<domain>` */
+  dnsName: z.string(),
+  /** The TXT record value, e.g. `v=DKIM1; k=rsa; p=MIIB…` (unsplit; DNS tooling splits it into 255-byte strings). */
+  dnsValue: z.string(),
+  createdAt: z.number().int(),
+});
+export type DkimPublicKey = z.infer<typeof DkimPublicKey>;
+export const DkimPublicKeys = z.object({ domain: z.string(), keys: z.array(DkimPublicKey) });
+export type DkimPublicKeys = z.infer<typeof DkimPublicKeys>;
+
+/** Admin: `GET /admin/v1/tls-results?domain=` — stored TLS session results (TLS-RPT input), newest first. */
+export const StoredTlsResult = z.object({
+  policyType: z.enum(["sts", "tlsa", "no-policy-found"]),
+  policyDomain: z.string(),
+  policyStrings: z.array(z.string()),
+  mxHost: z.string(),
+  receivingIp: z.string().nullable(),
+  result: TlsResultType,
+  detail: z.string().nullable(),
+  jobId: z.string(),
+  at: z.number().int(),
+});
+export type StoredTlsResult = z.infer<typeof StoredTlsResult>;
+export const TlsResultList = z.object({ results: z.array(StoredTlsResult) });
