@@ -666,3 +666,4 @@ export const StoredTlsResult = z.object({
 });
 export type StoredTlsResult = z.infer<typeof StoredTlsResult>;
 export const TlsResultList = z.object({ results: z.array(StoredTlsResult) });
+export type TlsResultList = z.infer<typeof TlsResultList>;

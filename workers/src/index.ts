@@ -14,6 +14,7 @@ import { apiError, errorResponse } from "./errors.ts";
 import { accountRoutes } from "./routes/admin/accounts.ts";
 import { adminBlobRoutes } from "./routes/admin/blobs.ts";
 import { domainRoutes } from "./routes/admin/domains.ts";
+import { tlsResultRoutes } from "./routes/admin/tls-results.ts";
 import { clockRoutes } from "./routes/admin/clock.ts";
 import { faultRoutes } from "./routes/admin/faults.ts";
 import { mtaStsRoutes } from "./routes/mta-sts.ts";
@@ -21,6 +22,7 @@ import { appendRoutes } from "./routes/relay/append.ts";
 import { authRoutes } from "./routes/relay/auth.ts";
 import { blobRoutes } from "./routes/relay/blobs.ts";
 import { deliveryRoutes } from "./routes/relay/deliveries.ts";
+import { dkimRoutes } from "./routes/relay/dkim.ts";
 import { mailboxRoutes } from "./routes/relay/mailboxes.ts";
 import { outboundRoutes } from "./routes/relay/outbound.ts";
 import { messageRoutes } from "./routes/relay/messages.ts";
@@ -44,7 +46,8 @@ const relay = new Hono<AppEnv>()
   .route("/accounts/:a/quota", quotaRoutes)
   .route("/accounts/:a/senders", senderRoutes)
   .route("/accounts/:a/submissions", submissionRoutes)
-  .route("/outbound", outboundRoutes);
+  .route("/outbound", outboundRoutes)
+  .route("/domains/:domain/dkim", dkimRoutes);
 
 const admin = new Hono<AppEnv>()
   .use("*", requireBearer("ADMIN_TOKEN"))
@@ -52,7 +55,8 @@ const admin = new Hono<AppEnv>()
   .route("/accounts", accountRoutes)
   .route("/blobs", adminBlobRoutes)
   .route("/faults", faultRoutes)
-  .route("/clock", clockRoutes);
+  .route("/clock", clockRoutes)
+  .route("/tls-results", tlsResultRoutes);
 
 const app = new Hono<AppEnv>()
   .use("*", async (c, next) => {

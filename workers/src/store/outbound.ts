@@ -20,6 +20,8 @@
  *   recipient states and the lease release — unless the reverse-path is "" (never bounce a
  *   bounce); `bounced` lists them either way. A DSN the account's quota cannot hold is dropped
  *   (logged) rather than blocking the queue.
+ * - The report's TLS session results (store/tls-results.ts) are stored in that same batch, under
+ *   the same lease guard: a report refused as stale stores none of them.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { DeliveryReportResult, OutboundJob, RecipientOutcome } from "../../../common/contract.ts";
@@ -33,6 +35,7 @@ import { buildDsn, oneLine, smtpDiagnostic, type BouncedRecipient } from "./dsn.
 import { ingestMessage } from "./ingest.ts";
 import { backoffMs, type RetryPolicy } from "./outbound-policy.ts";
 import { accounts, outboundJobs, outboundRecipients, outboundSubmissions } from "./schema.ts";
+import { tlsResultInserts, type TlsSessionOutcome } from "./tls-results.ts";
 
 const PENDING = ["queued", "deferred"] as const;
 
@@ -118,6 +121,8 @@ export async function leasedBlob(db: Db, jobId: string, token: string, now: numb
 export interface ReportInput {
   leaseToken: string;
   results: readonly RecipientOutcome[];
+  /** TLS sessions of this attempt, stored for TLS-RPT with the rest of the report. */
+  tls?: readonly TlsSessionOutcome[];
 }
 
 interface RecipientUpdate {
@@ -205,6 +210,7 @@ export async function reportDelivery(
         last_result = coalesce(j.value -> '$.result', r.last_result), updated_at = ${now}
       FROM json_each(${JSON.stringify(updates.map((u) => ({ ...u, tried: u.tried ? 1 : 0 })))}) AS j
       WHERE r.job_id = ${jobId} AND r.recipient = j.value ->> '$.recipient' AND r.state IN ('queued', 'deferred') AND ${holds}`,
+    ...tlsResultInserts(jobId, report.tls ?? [], now, holds),
     sql`UPDATE ${outboundJobs} SET lease_token = NULL, lease_expires_at = NULL, next_attempt_at = ${next}
       WHERE id = ${jobId} AND lease_token = ${report.leaseToken}`,
   ];

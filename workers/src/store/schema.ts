@@ -257,7 +257,67 @@ export const outboundRecipients = sqliteTable(
   ],
 );
 
+/**
+ * DKIM signing keys (store/dkim.ts), two per domain from its creation: RSA and ed25519 (RFC 8463).
+ * `public_key` is what the `p=` tag publishes (base64): the SPKI DER for RSA, the raw 32-byte key
+ * for ed25519. `active` keys sign; every stored key stays published, so a rotation can add a key
+ * before it signs and keep it after it stops.
+ */
+export const DKIM_ALGORITHMS = ["rsa-sha256", "ed25519-sha256"] as const;
+
+export const dkimKeys = sqliteTable(
+  "dkim_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    selector: text("selector").notNull(),
+    algorithm: text("algorithm", { enum: DKIM_ALGORITHMS }).notNull(),
+    /** PKCS#8 PEM; leaves the edge only to an authenticated relay. */
+    privateKeyPem: text("private_key_pem").notNull(),
+    publicKey: text("public_key").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector),
+    check("dkim_keys_algorithm", sql`${t.algorithm} IN ('rsa-sha256', 'ed25519-sha256')`),
+  ],
+);
+
+/**
+ * TLS session results reported with outbound deliveries (store/tls-results.ts), the input of
+ * TLS-RPT aggregate reports (RFC 8460), which group by policy domain and day. `job_id` is not a
+ * foreign key on purpose: the results must outlive any cleanup of the queue until reported.
+ */
+export const TLS_POLICY_TYPES = ["sts", "tlsa", "no-policy-found"] as const;
+
+export const tlsResults = sqliteTable(
+  "tls_results",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: text("job_id").notNull(),
+    policyType: text("policy_type", { enum: TLS_POLICY_TYPES }).notNull(),
+    /** Lower-case, like every domain name stored here. */
+    policyDomain: text("policy_domain").notNull(),
+    policyStrings: text("policy_strings", { mode: "json" }).$type<string[]>().notNull(),
+    mxHost: text("mx_host").notNull(),
+    receivingIp: text("receiving_ip"),
+    /** "success" or an RFC 8460 result type (contract TlsResultType); not CHECKed, as the RFC's list may grow. */
+    result: text("result").notNull(),
+    detail: text("detail"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("tls_results_domain_created").on(t.policyDomain, t.createdAt),
+    check("tls_results_policy_domain_lower", sql`${t.policyDomain} = lower(${t.policyDomain})`),
+    check("tls_results_policy_type", sql`${t.policyType} IN ('sts', 'tlsa', 'no-policy-found')`),
+  ],
+);
+
 export type DomainRow = typeof domains.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
 export type MailboxRow = typeof mailboxes.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
+export type DkimKeyRow = typeof dkimKeys.$inferSelect;
