@@ -28,6 +28,11 @@ export interface StackOptions {
   /** Overrides of relay limits, e.g. a small message size for tests. */
   smtpLimits?: Partial<RelayConfig["smtpLimits"]>;
   imapLimits?: Partial<RelayConfig["imapLimits"]>;
+  /**
+   * Outbound delivery settings. Tests that do not deliver leave it out, so no relay leases
+   * jobs behind their back; `npm start` switches it on with the system resolver.
+   */
+  delivery?: Partial<RelayConfig["delivery"]>;
   log?: (line: string) => void;
 }
 
@@ -124,6 +129,7 @@ export class LocalStack {
       listen: { host: "127.0.0.1", ...this.#relayPorts },
       smtpLimits: this.options.smtpLimits ?? {},
       imapLimits: this.options.imapLimits ?? {},
+      delivery: this.options.delivery ? { enabled: true, ...this.options.delivery } : { enabled: false },
     });
     this.relay = await startRelay(config, this.options.log);
     const p = this.relay.ports;

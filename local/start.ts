@@ -21,6 +21,8 @@ const stack = new LocalStack({
     submissions: port("EDGEMAIL_SUBMISSIONS_PORT", 4465),
     submission: port("EDGEMAIL_SUBMISSION_PORT", 5587),
   },
+  // Mail to other domains leaves through the system resolver and port 25, as on a VPS.
+  delivery: {},
   log: (line) => console.error(`[relay] ${line}`),
 });
 

@@ -29,6 +29,46 @@ export const RelayConfig = z.object({
     /** Submission with STARTTLS (RFC 6409). */
     submission: Port.default(587),
   }),
+  /** Outbound delivery: leases jobs from the edge's queue and hands them to the receivers' MXs. */
+  delivery: z
+    .object({
+      /** Off for a relay that only receives (or in tests that do not deliver). */
+      enabled: z.boolean().default(true),
+      /** Names this relay in leases; defaults to the hostname. */
+      relayId: z.string().min(1).max(100).optional(),
+      /** Resolvers as `ip` or `ip:port`; empty: the system's (/etc/resolv.conf). DANE trusts their AD bit, so use a local validating resolver. */
+      dnsServers: z.array(z.string()).default([]),
+      /** The port remote MXs listen on; only tests change it. */
+      smtpPort: z.number().int().min(1).max(65535).default(25),
+      /** The port MTA-STS policy hosts serve HTTPS on; only tests change it. */
+      mtaStsPort: z.number().int().min(1).max(65535).default(443),
+      /** PEM files trusted in addition to Node's root store (MTA-STS policy hosts and MX certificates). */
+      extraCaFiles: z.array(z.string()).default([]),
+      dane: z.boolean().default(true),
+      concurrency: z.number().int().min(1).max(100).default(8),
+      leaseSeconds: z.number().int().min(30).max(3600).default(300),
+      /** How often an idle relay asks the edge for due jobs. */
+      pollIntervalMs: z.number().int().positive().default(15_000),
+      connectTimeoutMs: z.number().int().positive().default(30_000),
+      /** Per SMTP command; RFC 5321 §4.5.3.2 suggests minutes, a stuck receiver must not hold a lease forever. */
+      commandTimeoutMs: z.number().int().positive().default(120_000),
+      /** How long DKIM keys fetched from the edge are used before asking again. */
+      keyCacheMs: z.number().int().positive().default(300_000),
+    })
+    .default({
+      enabled: true,
+      dnsServers: [],
+      smtpPort: 25,
+      mtaStsPort: 443,
+      extraCaFiles: [],
+      dane: true,
+      concurrency: 8,
+      leaseSeconds: 300,
+      pollIntervalMs: 15_000,
+      connectTimeoutMs: 30_000,
+      commandTimeoutMs: 120_000,
+      keyCacheMs: 300_000,
+    }),
   smtpLimits: z
     .object({
       maxMessageBytes: z.number().int().positive().default(smtpLimits.maxMessageBytes),

@@ -13,10 +13,14 @@ import { ConnectionLimiter } from "./imap/connection-limits.ts";
 import { createMxServer } from "./smtp/mx.ts";
 import { createSubmissionServer, SubmissionGuards } from "./smtp/submission.ts";
 import { loadTls, type TlsMaterial } from "./tls.ts";
+import { startDelivery } from "./delivery/start.ts";
+import type { OutboundWorker } from "./delivery/outbound-worker.ts";
 
 export interface RunningRelay {
   ports: { mx: number | null; imaps: number | null; imap: number | null; submissions: number | null; submission: number | null };
   edge: EdgeClient;
+  /** null when delivery is switched off in the config. */
+  delivery: OutboundWorker | null;
   stop(): Promise<void>;
 }
 
@@ -29,6 +33,8 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
   const ports: RunningRelay["ports"] = { mx: null, imaps: null, imap: null, submissions: null, submission: null };
   const changes = new ChangeFeed();
   const limiter = new ConnectionLimiter(config.imapLimits);
+  const delivery = config.delivery.enabled ? await startDelivery(config, edge, log) : null;
+  if (delivery) closers.push(() => delivery.stop());
 
   try {
     if (config.listen.mx !== null) {
@@ -48,6 +54,7 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
         implicitTls: kind === "submissions",
         guards,
         changes,
+        onQueued: () => delivery?.kick(),
         log,
       });
       ports[kind] = await listen(server.server, port, host);
@@ -76,6 +83,7 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
   return {
     ports,
     edge,
+    delivery,
     async stop() {
       await Promise.all(closers.map((c) => c()));
     },

@@ -25,7 +25,10 @@ import {
   StatusResult,
   SubscriptionList,
   DeliveryResult,
+  DeliveryReportResult,
+  DkimSigningKeys,
   FetchResult,
+  LeaseResult,
   MailboxList,
   MailboxSnapshot,
   RecipientCheckResult,
@@ -39,6 +42,8 @@ import {
   type CreateMailboxRequest,
   type SearchRequest,
   type DeliveryRequest,
+  type DeliveryReport,
+  type LeaseRequest,
   type ErrorCode,
   type StoreFlagsRequest,
   type SubmissionRequest,
@@ -201,6 +206,26 @@ export class EdgeClient {
     });
   }
 
+  /** Due outbound jobs, each this relay's until its `leaseExpiresAt`. */
+  leaseOutbound(request: LeaseRequest): Promise<LeaseResult> {
+    return this.#call("POST", "/outbound/lease", LeaseResult, { json: request });
+  }
+
+  /** The octets of a leased job's message; 409 conflict once the lease is no longer ours. */
+  async readOutboundMessage(jobId: string, leaseToken: string): Promise<Buffer> {
+    const response = await this.#send("GET", `/outbound/${jobId}/raw?lease=${encodeURIComponent(leaseToken)}`, {});
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  reportDelivery(jobId: string, report: DeliveryReport): Promise<DeliveryReportResult> {
+    return this.#call("POST", `/outbound/${jobId}/result`, DeliveryReportResult, { json: report });
+  }
+
+  /** The domain's DKIM private keys: held in memory only, never written to the relay's disk. */
+  dkimSigningKeys(domain: string): Promise<DkimSigningKeys> {
+    return this.#call("GET", `/domains/${encodeURIComponent(domain)}/dkim`, DkimSigningKeys);
+  }
+
   /** Streams a message's raw octets, or only `range` of them, without buffering the message. */
   async openMessage(accountId: number, mailboxId: number, uid: number, range?: ByteRange): Promise<Readable> {
     const headers: Record<string, string> = {};
@@ -250,7 +275,7 @@ export class EdgeClient {
   ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#relayKey}`, ...options.headers };
     this.stats.requests++;
-    if (path.endsWith("/raw")) this.stats.rawReads++;
+    if (/\/raw(\?|$)/.test(path)) this.stats.rawReads++;
     else if (method !== "GET" && !READ_ONLY.test(path)) this.stats.writes++;
     let body: RequestInit["body"];
     if (options.json !== undefined) {

@@ -40,6 +40,8 @@ export interface SubmissionOptions {
   /** Shared by both listeners so a guesser cannot double its budget by switching ports. */
   guards?: SubmissionGuards;
   changes?: ChangeFeed;
+  /** Called when a submission queued recipients elsewhere, so delivery starts without waiting for a poll. */
+  onQueued?: () => void;
   log?: (line: string) => void;
 }
 
@@ -192,6 +194,7 @@ export function createSubmissionServer(options: SubmissionOptions): SMTPServer {
             );
             if (!result.duplicate) guards.submissions.record(`account:${principal.accountId}`);
             for (const copy of result.local) options.changes?.publish({ accountId: copy.accountId, mailboxId: copy.mailboxId });
+            if (result.queued.length > 0) options.onQueued?.();
             callback(null, `2.0.0 Queued as ${result.submissionId}`);
           } catch (err) {
             if (!(err instanceof SmtpReply)) log(`submission by ${principal.address} from <${mailFrom}> failed: ${String(err)}`);
