@@ -77,9 +77,9 @@ export class OutboundWorker {
           this.#ctx.log(`delivery: lease failed: ${(err as Error).message}`);
         }
       }
-      // A full batch suggests more are due; otherwise wait for a kick, a finished job or the poll interval.
-      if (leased > 0 && leased === free) continue;
-      if (this.#kicked) continue;
+      // A full batch suggests more are due; otherwise wait for a kick, a finished job or the
+      // poll interval. With every slot busy only a finished job (which wakes us) frees one.
+      if (free > 0 && (this.#kicked || (leased > 0 && leased === free))) continue;
       await this.#sleep(this.#options.pollIntervalMs);
     }
   }

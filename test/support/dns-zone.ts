@@ -530,6 +530,11 @@ function renderConfig(dir: string, port: number, zones: Zone[], anchors: string[
     "root-key-sentinel: no",
     "prefetch: no",
     ...anchors.map((a) => `trust-anchor: ${q(a)}`),
+    // unbound answers special-use names (RFC 6761: test., invalid., onion., home.arpa. ...) from
+    // built-in static zones before any auth-zone; a test zone under one of them must win.
+    ...[...new Set(zones.map((z) => z.apex.replace(/\.$/, "").split(".").pop()!))]
+      .filter((tld) => tld !== "")
+      .map((tld) => `local-zone: ${q(`${tld}.`)} nodefault`),
   ];
   // for-upstream, not for-downstream: the data then passes through the iterator and validator
   // like an upstream answer, which is what sets (or withholds) the AD bit.
