@@ -232,6 +232,13 @@ describe("outbound delivery", () => {
     assert.ok(m.raw.subarray(m.raw.length - Buffer.byteLength(raw)).equals(Buffer.from(raw)), "the submitted octets end the delivered message");
   });
 
+  it("an internationalized recipient goes out with SMTPUTF8", async () => {
+    await submit("jörg@plain.example", "utf8 address");
+    await until("the SMTPUTF8 message", () => fromHost("mx.plain.example").some((m) => m.rcptTo.includes("jörg@plain.example")));
+    const m = fromHost("mx.plain.example").find((r) => r.rcptTo.includes("jörg@plain.example"))!;
+    assert.equal(m.mailParams.SMTPUTF8, true);
+  });
+
   it("MTA-STS enforce, MX not in the policy: nothing is sent there, the job is deferred and the failure kept for TLS-RPT", async () => {
     const before = worker().stats.reported;
     await submit("dave@sts-mismatch.example", "mismatch");

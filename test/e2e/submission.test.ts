@@ -99,6 +99,18 @@ describe("submission (465/587)", () => {
     }
   });
 
+  it("more recipients than the limit: 452 4.5.3 for the extra one, the others stay accepted", async () => {
+    const client = await authenticated465();
+    try {
+      assert.match(await client.command(`MAIL FROM:<${demo.address}>`), /^250/);
+      for (let i = 0; i < 100; i++) assert.match(await client.command(`RCPT TO:<r${i}@remote.example>`), /^250/);
+      assert.match(await client.command("RCPT TO:<r100@remote.example>"), /^452 4\.5\.3 /);
+      assert.match(await client.command("RSET"), /^250/);
+    } finally {
+      client.close();
+    }
+  });
+
   it("a header From of someone else gets 553 5.7.1 at end of DATA and nothing is stored", async () => {
     const client = await authenticated465();
     try {
