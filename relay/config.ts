@@ -7,6 +7,11 @@ import { z } from "zod";
 import { imapLimits } from "./imap/limits.ts";
 import { smtpLimits } from "./smtp/limits.ts";
 
+/** What one outbound host attempt may take: a connect timeout and two command timeouts (the slowest replies). */
+export function hostAttemptBudgetMs(t: { connectTimeoutMs: number; commandTimeoutMs: number }): number {
+  return t.connectTimeoutMs + 2 * t.commandTimeoutMs;
+}
+
 /** null switches a listener off; 0 picks a free port (tests). */
 const Port = z.number().int().min(0).max(65535).nullable();
 
@@ -46,7 +51,8 @@ export const RelayConfig = z.object({
       extraCaFiles: z.array(z.string()).default([]),
       dane: z.boolean().default(true),
       concurrency: z.number().int().min(1).max(100).default(8),
-      leaseSeconds: z.number().int().min(30).max(3600).default(300),
+      /** Must outlast one host attempt (connect + 2 command timeouts), checked below. */
+      leaseSeconds: z.number().int().min(30).max(3600).default(900),
       /** How often an idle relay asks the edge for due jobs. */
       pollIntervalMs: z.number().int().positive().default(15_000),
       connectTimeoutMs: z.number().int().positive().default(30_000),
@@ -63,11 +69,14 @@ export const RelayConfig = z.object({
       extraCaFiles: [],
       dane: true,
       concurrency: 8,
-      leaseSeconds: 300,
+      leaseSeconds: 900,
       pollIntervalMs: 15_000,
       connectTimeoutMs: 30_000,
       commandTimeoutMs: 120_000,
       keyCacheMs: 300_000,
+    })
+    .refine((d) => d.leaseSeconds * 1000 > hostAttemptBudgetMs(d), {
+      message: "delivery.leaseSeconds must exceed connectTimeoutMs + 2 × commandTimeoutMs",
     }),
   smtpLimits: z
     .object({

@@ -35,7 +35,12 @@ export interface DeliveryContext {
   log: (line: string) => void;
 }
 
-export async function deliverJob(job: OutboundJob, ctx: DeliveryContext): Promise<DeliveryReport> {
+/**
+ * `deadline` (ms, this host's clock) is when the lease runs out less the time one more host
+ * attempt may take: past it no new host is tried, so no other relay can lease the job while
+ * this one is still talking to an MX about it.
+ */
+export async function deliverJob(job: OutboundJob, ctx: DeliveryContext, deadline = Infinity): Promise<DeliveryReport> {
   const stored = await ctx.edge.readOutboundMessage(job.id, job.leaseToken);
   const signature = await ctx.signer.sign(stored, signingDomain(stored, job.mailFrom));
   const message = signature ? Buffer.concat([Buffer.from(signature, "latin1"), stored]) : stored;
@@ -83,6 +88,10 @@ export async function deliverJob(job: OutboundJob, ctx: DeliveryContext): Promis
       continue;
     }
     for (const ip of addresses) {
+      if (Date.now() > deadline) {
+        lastError = "the lease ran out before another MX could be tried";
+        break;
+      }
       const attempt = await transferToHost({
         ip,
         mxHost,

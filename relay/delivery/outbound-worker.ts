@@ -10,6 +10,7 @@
  */
 import type { OutboundJob } from "../../common/contract.ts";
 import type { EdgeClient } from "../edge/client.ts";
+import { hostAttemptBudgetMs } from "../config.ts";
 import { EdgeError } from "../edge/errors.ts";
 import { deliverJob, type DeliveryContext } from "./deliver-job.ts";
 
@@ -96,7 +97,8 @@ export class OutboundWorker {
   async #deliver(job: OutboundJob, expiresAt: number): Promise<void> {
     let report;
     try {
-      report = await deliverJob(job, this.#ctx);
+      const attemptBudget = hostAttemptBudgetMs(this.#ctx);
+      report = await deliverJob(job, this.#ctx, expiresAt - attemptBudget);
     } catch (err) {
       // The message could not even be read: leave the job to its lease expiry.
       if (isLostLease(err)) this.stats.lostLeases++;
@@ -143,3 +145,4 @@ export class OutboundWorker {
 function isLostLease(err: unknown): boolean {
   return err instanceof EdgeError && (err.code === "conflict" || err.code === "not_found");
 }
+
