@@ -16,6 +16,7 @@ import type { DeliveryReport, OutboundJob, RecipientOutcome, TlsSessionResult } 
 import type { EdgeClient } from "../edge/client.ts";
 import { headerFromAddresses } from "../smtp/outbound-submission.ts";
 import type { DkimSigner } from "./dkim-signer.ts";
+import type { SmtpConnectionCache } from "./connection-cache.ts";
 import { DnsTemporaryError, type DeliveryDns } from "./dns.ts";
 import { MtaStsPolicies, type StsLookup } from "./mta-sts.ts";
 import { resolveMxRoute } from "./mx-route.ts";
@@ -26,6 +27,7 @@ export interface DeliveryContext {
   dns: DeliveryDns;
   signer: DkimSigner;
   mtaSts: MtaStsPolicies;
+  connections?: SmtpConnectionCache;
   heloName: string;
   smtpPort: number;
   ca: string[];
@@ -104,7 +106,7 @@ export async function deliverJob(job: OutboundJob, ctx: DeliveryContext, deadlin
         mailFrom: job.mailFrom,
         recipients: job.recipients,
         message,
-      });
+      }, ctx.connections);
       if (attempt.tls) tls.push(attempt.tls);
       if (attempt.outcomes) return { leaseToken: job.leaseToken, results: attempt.outcomes, tls };
       lastError = attempt.error ?? lastError;

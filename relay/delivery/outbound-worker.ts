@@ -6,9 +6,11 @@
  * that dies mid-delivery loses nothing — its leases expire and any relay leases the jobs again.
  * The one duplicate this cannot rule out is SMTP's own: a remote MX that stored the message but
  * whose 250 never arrived (RFC 5321 §6.1 accepts that risk); the job is then delivered again.
- * `kick()` starts a lease round at once (after a submission queued remote recipients).
+ * `kick()` starts a lease round at once (after a submission queued remote recipients); a
+ * "reported" event follows every report the edge accepted (for metrics and tests).
  */
-import type { OutboundJob } from "../../common/contract.ts";
+import { EventEmitter } from "node:events";
+import type { DeliveryReport, OutboundJob } from "../../common/contract.ts";
 import type { EdgeClient } from "../edge/client.ts";
 import { hostAttemptBudgetMs } from "../config.ts";
 import { EdgeError } from "../edge/errors.ts";
@@ -21,7 +23,7 @@ export interface OutboundWorkerOptions {
   pollIntervalMs: number;
 }
 
-export class OutboundWorker {
+export class OutboundWorker extends EventEmitter<{ reported: [job: OutboundJob, report: DeliveryReport] }> {
   readonly #edge: EdgeClient;
   readonly #ctx: DeliveryContext;
   readonly #options: OutboundWorkerOptions;
@@ -34,6 +36,7 @@ export class OutboundWorker {
   readonly stats = { jobs: 0, reported: 0, lostLeases: 0 };
 
   constructor(ctx: DeliveryContext, options: OutboundWorkerOptions) {
+    super();
     this.#edge = ctx.edge;
     this.#ctx = ctx;
     this.#options = options;
@@ -56,6 +59,7 @@ export class OutboundWorker {
     this.#wake?.();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
+    this.#ctx.connections?.closeAll();
   }
 
   async #run(): Promise<void> {
@@ -111,6 +115,7 @@ export class OutboundWorker {
       try {
         await this.#edge.reportDelivery(job.id, report);
         this.stats.reported += report.results.length;
+        this.emit("reported", job, report);
         return;
       } catch (err) {
         if (isLostLease(err)) {

@@ -7,10 +7,13 @@
  * policy — the connection is closed right after the handshake instead; `outcomes` is present
  * only when the remote MX answered the envelope (then the job is decided at this host), and
  * absent when the next MX should be tried. nodemailer's SMTPConnection speaks the protocol.
+ * With a cache, sessions outlive the transaction and carry the next job for the same
+ * destination (no second TLS result is reported for a reused session: TLS-RPT counts sessions).
  */
 import type { TLSSocket } from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { RecipientOutcome, TlsResultType, TlsSessionResult } from "../../common/contract.ts";
+import type { SmtpConnectionCache } from "./connection-cache.ts";
 import { daneMatches, tlsaPolicyStrings, usableTlsa } from "./dane.ts";
 import type { TlsaRecord } from "./dns.ts";
 
@@ -41,7 +44,16 @@ export interface TransferResult {
   tls?: TlsSessionResult;
 }
 
-export async function transferToHost(req: TransferRequest): Promise<TransferResult> {
+export async function transferToHost(req: TransferRequest, cache?: SmtpConnectionCache): Promise<TransferResult> {
+  // The destination domain is part of the key: the TLS policy that admitted a session is then
+  // the one that applies to its next transaction.
+  const key = `${req.ip}|${req.mxHost}|${req.requirement.kind}|${req.requirement.policyDomain}`;
+  const idle = cache?.take(key);
+  if (idle) {
+    const result = await transact(idle, req, undefined, { cache, key, reused: true });
+    if (result !== "retry-fresh") return result;
+  }
+
   const conn = new SMTPConnection({
     host: req.ip,
     port: req.port,
@@ -60,7 +72,7 @@ export async function transferToHost(req: TransferRequest): Promise<TransferResu
   });
   const closed = new Promise<void>((resolve) => conn.once("end", () => resolve()));
   conn.on("error", () => {
-    /* reported through the callbacks below */
+    /* reported through the callbacks */
   });
   try {
     await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
@@ -77,7 +89,22 @@ export async function transferToHost(req: TransferRequest): Promise<TransferResu
     conn.close();
     return { error: `${req.mxHost}[${req.ip}]: ${verdict.tls?.detail ?? "TLS policy not met"}`, tls: verdict.tls };
   }
+  const result = await transact(conn, req, verdict.tls, { cache, key, reused: false });
+  return result === "retry-fresh" ? { error: `${req.mxHost}[${req.ip}]: connection lost` } : result;
+}
 
+/**
+ * MAIL, RCPT, DATA on an established session; afterwards the session goes back to the cache
+ * (after RSET when the server refused the transaction) or is closed. "retry-fresh": a reused
+ * session turned out dead before the server saw the message, so a new one may carry it.
+ */
+async function transact(
+  conn: SMTPConnection,
+  req: TransferRequest,
+  tls: TlsSessionResult | undefined,
+  reuse: { cache: SmtpConnectionCache | undefined; key: string; reused: boolean },
+): Promise<TransferResult | "retry-fresh"> {
+  const release = () => (reuse.cache ? reuse.cache.give(reuse.key, conn) : conn.quit());
   try {
     const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
       conn.send(
@@ -86,30 +113,32 @@ export async function transferToHost(req: TransferRequest): Promise<TransferResu
         (err, sent) => (err ? reject(err) : resolve(sent)),
       ),
     );
-    const outcomes: RecipientOutcome[] = [];
     const rejected = new Map<string, SMTPConnection.SMTPError>();
     for (const e of (info as { rejectedErrors?: SMTPConnection.SMTPError[] }).rejectedErrors ?? []) {
       if (e.recipient) rejected.set(e.recipient, e);
     }
-    for (const recipient of req.recipients) {
-      const error = rejected.get(recipient);
-      outcomes.push(error ? outcomeFromReply(recipient, req.mxHost, error.response) : outcomeFromReply(recipient, req.mxHost, info.response));
-    }
-    conn.quit();
-    return { outcomes, tls: verdict.tls };
+    const outcomes = req.recipients.map((recipient) =>
+      outcomeFromReply(recipient, req.mxHost, rejected.get(recipient)?.response ?? info.response),
+    );
+    release();
+    return { outcomes, tls };
   } catch (err) {
-    conn.close();
     const e = err as SMTPConnection.SMTPError & { rejectedErrors?: SMTPConnection.SMTPError[]; command?: string };
     if (!e.responseCode) {
+      conn.close();
+      // A cached session the server had already dropped fails at the first command.
+      if (reuse.reused && (e.command === "API" || e.command === "CONN" || e.command === "MAIL FROM")) return "retry-fresh";
       // The connection broke mid-transaction: the message may or may not have arrived (a lost 250).
-      return { error: `${req.mxHost}[${req.ip}]: ${describe(err)}`, tls: verdict.tls };
+      return { error: `${req.mxHost}[${req.ip}]: ${describe(err)}`, tls };
     }
     const perRecipient = new Map<string, string>();
     for (const r of e.rejectedErrors ?? []) if (r.recipient && r.response) perRecipient.set(r.recipient, r.response);
     const outcomes = req.recipients.map((recipient) =>
       outcomeFromReply(recipient, req.mxHost, perRecipient.get(recipient) ?? e.response ?? String(e.responseCode)),
     );
-    return { outcomes, tls: verdict.tls };
+    if (e.responseCode === 421) conn.close();
+    else conn.reset((resetErr) => (resetErr ? conn.close() : release()));
+    return { outcomes, tls };
   }
 }
 

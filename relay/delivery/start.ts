@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import type { RelayConfig } from "../config.ts";
 import type { EdgeClient } from "../edge/client.ts";
+import { SmtpConnectionCache } from "./connection-cache.ts";
 import { DkimSigner } from "./dkim-signer.ts";
 import { createDeliveryDns } from "./dns.ts";
 import { MtaStsPolicies } from "./mta-sts.ts";
@@ -22,6 +23,7 @@ export async function startDelivery(config: RelayConfig, edge: EdgeClient, log: 
       dns,
       signer: new DkimSigner(edge, settings.keyCacheMs, log),
       mtaSts: new MtaStsPolicies(dns, { port: settings.mtaStsPort, ca }),
+      connections: new SmtpConnectionCache(),
       heloName: config.hostname,
       smtpPort: settings.smtpPort,
       ca,

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { ImapFlow } from "imapflow";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import nodemailer from "nodemailer";
-import type { DkimPublicKeys, StoredTlsResult, TlsResultList } from "../../common/contract.ts";
+import type { DeliveryReport, DkimPublicKeys, OutboundJob, RecipientOutcome, StoredTlsResult, TlsResultList } from "../../common/contract.ts";
 import { parseConfig } from "../../relay/config.ts";
 import { startRelay, type RunningRelay } from "../../relay/relay.ts";
 import { startDnsZone, type DnsZone, type ZoneRecord } from "../support/dns-zone.ts";
@@ -152,9 +152,17 @@ describe("outbound delivery", () => {
     }
   }
 
-  /** Waits until the relay has reported `n` more recipient results than `before`. */
-  async function reported(before: number, n = 1): Promise<void> {
-    await until(`${n} reported result(s)`, () => worker().stats.reported >= before + n);
+  /** Resolves with the outcome the relay reported for `recipient` (listen before submitting). */
+  function reportFor(recipient: string): Promise<RecipientOutcome> {
+    return new Promise((resolve) => {
+      const listener = (_job: OutboundJob, report: DeliveryReport) => {
+        const outcome = report.results.find((r) => r.recipient === recipient);
+        if (!outcome) return;
+        worker().off("reported", listener);
+        resolve(outcome);
+      };
+      worker().on("reported", listener);
+    });
   }
 
   async function tlsResults(domain: string): Promise<StoredTlsResult[]> {
@@ -240,9 +248,9 @@ describe("outbound delivery", () => {
   });
 
   it("MTA-STS enforce, MX not in the policy: nothing is sent there, the job is deferred and the failure kept for TLS-RPT", async () => {
-    const before = worker().stats.reported;
+    const outcome = reportFor("dave@sts-mismatch.example");
     await submit("dave@sts-mismatch.example", "mismatch");
-    await reported(before);
+    assert.equal((await outcome).outcome, "deferred");
     assert.equal(mxs.connectionsFor("mx.elsewhere.example"), 0);
     const tls = await tlsResults("sts-mismatch.example");
     assert.ok(tls.some((r) => r.result === "validation-failure" && r.mxHost === "mx.elsewhere.example"), JSON.stringify(tls));
@@ -250,9 +258,9 @@ describe("outbound delivery", () => {
   });
 
   it("MTA-STS enforce, certificate not trusted: the connection ends after the handshake, nothing in clear, deferred", async () => {
-    const before = worker().stats.reported;
+    const outcome = reportFor("erin@badcert.example");
     await submit("erin@badcert.example", "badcert");
-    await reported(before);
+    assert.equal((await outcome).outcome, "deferred");
     assert.ok(mxs.connectionsFor("mx.badcert.example") >= 1);
     assert.equal(fromHost("mx.badcert.example").length, 0);
     const tls = await tlsResults("badcert.example");
@@ -273,9 +281,9 @@ describe("outbound delivery", () => {
     assert.equal(fromHost("mx.dane.example")[0]!.secure, true);
     assert.ok((await tlsResults("dane.example")).some((r) => r.policyType === "tlsa" && r.result === "success"));
 
-    const before = worker().stats.reported;
+    const outcome = reportFor("hal@danebad.example");
     await submit("hal@danebad.example", "dane mismatch");
-    await reported(before);
+    assert.equal((await outcome).outcome, "deferred");
     assert.equal(fromHost("mx.danebad.example").length, 0);
     assert.ok((await tlsResults("danebad.example")).some((r) => r.policyType === "tlsa" && r.result === "tlsa-invalid"));
   });
@@ -290,10 +298,16 @@ describe("outbound delivery", () => {
   });
 
   it("5xx at RCPT: exactly one DSN in the sender's INBOX, with the remote's reply", async () => {
-    mxs.setBehaviour("mx.permfail.example", { rcpt: () => ({ code: 550, message: "5.1.1 no such user here" }) });
-    const before = worker().stats.reported;
+    let rcpts = 0;
+    mxs.setBehaviour("mx.permfail.example", {
+      rcpt: () => {
+        rcpts++;
+        return { code: 550, message: "5.1.1 no such user here" };
+      },
+    });
+    const outcome = reportFor("nobody@permfail.example");
     await submit("nobody@permfail.example", "permfail");
-    await reported(before);
+    assert.equal((await outcome).outcome, "failed");
     await until("the DSN", async () => (await bouncesFor("nobody@permfail.example")).length === 1);
     await advanceClock(10 * MINUTE);
     worker().kick();
@@ -301,19 +315,24 @@ describe("outbound delivery", () => {
     const dsns = await bouncesFor("nobody@permfail.example");
     assert.equal(dsns.length, 1);
     assert.match(dsns[0]!, /550 5\.1\.1 no such user here/);
-    assert.equal(mxs.connectionsFor("mx.permfail.example"), 1);
+    assert.equal(rcpts, 1, "a failed recipient is never tried again");
   });
 
   it("4xx at RCPT: deferred, not retried before its time, delivered once the edge's clock says it is due", async () => {
-    mxs.setBehaviour("mx.tempfail.example", { rcpt: () => ({ code: 450, message: "4.2.0 mailbox busy" }) });
-    const before = worker().stats.reported;
+    let attempts = 0;
+    mxs.setBehaviour("mx.tempfail.example", {
+      rcpt: () => {
+        attempts++;
+        return { code: 450, message: "4.2.0 mailbox busy" };
+      },
+    });
+    const outcome = reportFor("jo@tempfail.example");
     await submit("jo@tempfail.example", "tempfail");
-    await reported(before);
-    const connections = mxs.connectionsFor("mx.tempfail.example");
-    assert.equal(connections, 1);
+    assert.equal((await outcome).outcome, "deferred");
+    assert.equal(attempts, 1);
     worker().kick();
     await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(mxs.connectionsFor("mx.tempfail.example"), connections, "no retry before the backoff elapsed");
+    assert.equal(attempts, 1, "no retry before the backoff elapsed");
 
     mxs.setBehaviour("mx.tempfail.example", {});
     await advanceClock(6 * MINUTE);
