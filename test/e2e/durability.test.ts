@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { ImapFlow } from "imapflow";
 import { indexMessage } from "../../common/mime/index.ts";
 import { OrphanBlobList } from "../../common/contract.ts";
 import { SmtpTranscript } from "../support/smtp-transcript.ts";
+import { connectImap } from "../support/imap-client.ts";
 import { startTestStack } from "../support/stack.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -44,16 +44,7 @@ async function send(stack: Stack, body: string): Promise<{ rcpt: string; data: s
 }
 
 async function subjectsInInbox(stack: Stack): Promise<string[]> {
-  const demo = stack.settings().demo;
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: stack.relay!.ports.imaps!,
-    secure: true,
-    auth: { user: demo.address, pass: demo.password },
-    tls: { rejectUnauthorized: false },
-    logger: false,
-  });
-  await client.connect();
+  const client = await connectImap(stack);
   try {
     const box = await client.mailboxOpen("INBOX");
     if (box.exists === 0) return [];

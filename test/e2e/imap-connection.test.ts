@@ -8,8 +8,8 @@ import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { createDeflateRaw, createInflateRaw, constants as zlib } from "node:zlib";
-import { ImapFlow } from "imapflow";
 import { ImapTranscript } from "../support/imap-transcript.ts";
+import { connectImap } from "../support/imap-client.ts";
 import { startTestStack } from "../support/stack.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -81,15 +81,7 @@ describe("IMAP connection layer", () => {
   });
 
   it("works with imapflow, which turns compression on by itself", async () => {
-    const client = new ImapFlow({
-      host: "127.0.0.1",
-      port: stack.relay!.ports.imaps!,
-      secure: true,
-      auth: { user: demo.address, pass: demo.password },
-      tls: { rejectUnauthorized: false },
-      logger: false,
-    });
-    await client.connect();
+    const client = await connectImap(stack);
     const box = await client.mailboxOpen("INBOX");
     assert.equal(box.path, "INBOX");
     await client.logout();

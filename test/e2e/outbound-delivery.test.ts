@@ -16,12 +16,12 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ImapFlow } from "imapflow";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import nodemailer from "nodemailer";
 import type { DeliveryReport, DkimPublicKeys, OutboundJob, RecipientOutcome, StoredTlsResult, TlsResultList } from "../../common/contract.ts";
 import { parseConfig } from "../../relay/config.ts";
 import { startRelay, type RunningRelay } from "../../relay/relay.ts";
+import { connectImap } from "../support/imap-client.ts";
 import { startDnsZone, type DnsZone, type ZoneRecord } from "../support/dns-zone.ts";
 import { startPolicyServer, type PolicyServer } from "../support/https-policy.ts";
 import { startRemoteMxs, type ReceivedMessage, type RemoteMxHost, type RemoteMxs } from "../support/remote-mx.ts";
@@ -175,15 +175,7 @@ describe("outbound delivery", () => {
   }
 
   async function bouncesFor(recipient: string): Promise<string[]> {
-    const imap = new ImapFlow({
-      host: "127.0.0.1",
-      port: stack.relay!.ports.imaps!,
-      secure: true,
-      auth: { user: demo.address, pass: demo.password },
-      tls: { rejectUnauthorized: false },
-      logger: false,
-    });
-    await imap.connect();
+    const imap = await connectImap(stack);
     try {
       await imap.mailboxOpen("INBOX");
       const found: string[] = [];
@@ -198,6 +190,7 @@ describe("outbound delivery", () => {
   }
 
   it("587 and 465: delivered over verified TLS (MTA-STS enforce), signed with RSA and ed25519 keys that verify as pass", async () => {
+    const reports = [reportFor("alice@trusted.example"), reportFor("bob@trusted.example")];
     const id587 = await submit("alice@trusted.example", "over 587");
     const id465 = await submit("bob@trusted.example", "over 465", { port: "465" });
     await until("both at mx.trusted.example", () => fromHost("mx.trusted.example").length === 2);
@@ -223,6 +216,7 @@ describe("outbound delivery", () => {
       const h = /DKIM-Signature:[^]*?h=([^;]+);/i.exec(header)?.[1]?.replace(/\s+/g, "") ?? "";
       assert.equal(h.toLowerCase().split(":").filter((f) => f === "from").length, 2, h);
     }
+    for (const report of reports) assert.equal((await report).outcome, "delivered");
     const tls = await tlsResults("trusted.example");
     assert.ok(tls.some((r) => r.policyType === "sts" && r.result === "success" && r.mxHost === "mx.trusted.example"));
   });
@@ -276,9 +270,11 @@ describe("outbound delivery", () => {
   });
 
   it("DANE: a DNSSEC-validated TLSA record authenticates a self-signed MX; a mismatching one defers", async () => {
+    const report = reportFor("gus@dane.example");
     await submit("gus@dane.example", "dane");
     await until("a message at mx.dane.example", () => fromHost("mx.dane.example").length === 1);
     assert.equal(fromHost("mx.dane.example")[0]!.secure, true);
+    assert.equal((await report).outcome, "delivered");
     assert.ok((await tlsResults("dane.example")).some((r) => r.policyType === "tlsa" && r.result === "success"));
 
     const outcome = reportFor("hal@danebad.example");

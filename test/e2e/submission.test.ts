@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { SmtpTranscript } from "../support/smtp-transcript.ts";
+import { connectImap } from "../support/imap-client.ts";
 import { startTestStack } from "../support/stack.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -34,15 +34,7 @@ describe("submission (465/587)", () => {
   });
 
   async function inboxSubjects(user: { address: string; password: string }): Promise<string[]> {
-    const imap = new ImapFlow({
-      host: "127.0.0.1",
-      port: stack.relay!.ports.imaps!,
-      secure: true,
-      auth: { user: user.address, pass: user.password },
-      tls: { rejectUnauthorized: false },
-      logger: false,
-    });
-    await imap.connect();
+    const imap = await connectImap(stack, user);
     try {
       await imap.mailboxOpen("INBOX");
       const subjects: string[] = [];
@@ -162,15 +154,7 @@ describe("submission (465/587)", () => {
     transport.close();
     assert.match(info.response, /^250 2\.0\.0 Queued as \S+/);
 
-    const imap = new ImapFlow({
-      host: "127.0.0.1",
-      port: stack.relay!.ports.imaps!,
-      secure: true,
-      auth: { user: bob.address, pass: bob.password },
-      tls: { rejectUnauthorized: false },
-      logger: false,
-    });
-    await imap.connect();
+    const imap = await connectImap(stack, bob);
     try {
       await imap.mailboxOpen("INBOX");
       let raw = "";
