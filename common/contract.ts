@@ -140,6 +140,27 @@ export const SearchFields = z.object({
 });
 export type SearchFields = z.infer<typeof SearchFields>;
 
+/** Result keywords as RFC 8601 names them (pass, fail, softfail, neutral, none, temperror, permerror, policy…). */
+const AuthKeyword = z.string().min(1).max(20);
+export const InboundAuthentication = z.object({
+  /** The value of the Authentication-Results field the relay prepended (after "Authentication-Results:"). */
+  header: z.string().max(16_000),
+  spf: AuthKeyword,
+  dkim: AuthKeyword,
+  dmarc: AuthKeyword,
+  arc: AuthKeyword,
+  iprev: AuthKeyword,
+  /** The DMARC policy the author domain published (none, quarantine, reject), when there is one. */
+  dmarcPolicy: z.string().max(20).nullable(),
+  /** The DNSBL zones that list the client IP. */
+  dnsbl: z.array(z.string().max(253)).max(20).default([]),
+  /** accept: into the recipients' INBOX; quarantine: into their Junk. (reject never reaches the edge.) */
+  verdict: z.enum(["accept", "quarantine"]),
+  /** The checks that decided a quarantine, e.g. ["dmarc"], for the admin. */
+  reasons: z.array(z.string().max(40)).max(10).default([]),
+});
+export type InboundAuthentication = z.input<typeof InboundAuthentication>;
+
 export const DeliveryRequest = z.object({
   /** Chosen by the relay; a replay with the same key returns the first result and stores nothing. */
   idempotencyKey: z.string().min(8).max(200),
@@ -151,6 +172,8 @@ export const DeliveryRequest = z.object({
   index: MessageIndexShape,
   /** Absent: the message is found only by non-text keys until re-indexed. */
   search: SearchFields.optional(),
+  /** The MX's authentication of the message (absent for mail that did not come in over SMTP). */
+  authentication: InboundAuthentication.optional(),
 });
 /** What the relay sends: the index is the real MessageIndex (the schema only checks its outer shape). */
 export type DeliveryRequest = Omit<z.input<typeof DeliveryRequest>, "index"> & { index: MessageIndex };
@@ -175,8 +198,37 @@ export type DeliveryResult = z.infer<typeof DeliveryResult>;
 export const RecipientCheckRequest = z.object({ address: EmailAddress });
 export type RecipientCheckRequest = z.input<typeof RecipientCheckRequest>;
 
+/** What the MX does with mail that fails a check (maddy's reject / quarantine / ignore). */
+export const InboundAction = z.enum(["reject", "quarantine", "ignore"]);
+export type InboundAction = z.infer<typeof InboundAction>;
+
+/**
+ * A domain's actions for incoming mail, per check. "reject" answers 550 5.7.1 at the end of
+ * DATA, "quarantine" stores the message in Junk, "ignore" only records the result. When one
+ * message has recipients in several of our domains, the strictest action of theirs applies.
+ */
+export const InboundPolicy = z.object({
+  /** DMARC fails and the author domain publishes p=reject (pct applied). */
+  dmarcReject: InboundAction.default("reject"),
+  /** DMARC fails and the author domain publishes p=quarantine (pct applied). */
+  dmarcQuarantine: InboundAction.default("quarantine"),
+  /** SPF "fail" (-all) for MAIL FROM (or HELO for the null sender). */
+  spfFail: InboundAction.default("quarantine"),
+  spfSoftfail: InboundAction.default("ignore"),
+  /** Every DKIM signature present fails (a message with none is not a failure). */
+  dkimFail: InboundAction.default("ignore"),
+  /** The client IP is listed on one of the relay's DNSBL zones. */
+  dnsbl: InboundAction.default("reject"),
+});
+export type InboundPolicy = z.infer<typeof InboundPolicy>;
+
 export const RecipientCheckResult = z.discriminatedUnion("result", [
-  z.object({ result: z.literal("local"), accountId: z.number().int(), address: z.string() }),
+  /**
+   * We take mail for this address: an account (after plus-address, domain-alias and catch-all
+   * rewriting: `address` is the canonical one, `accountId` its account) or an alias (`accountId`
+   * null). `policy` is the recipient domain's inbound policy.
+   */
+  z.object({ result: z.literal("local"), accountId: z.number().int().nullable(), address: z.string(), policy: InboundPolicy }),
   z.object({ result: z.literal("unknown_user") }),
   z.object({ result: z.literal("foreign_domain") }),
 ]);
@@ -667,3 +719,60 @@ export const StoredTlsResult = z.object({
 export type StoredTlsResult = z.infer<typeof StoredTlsResult>;
 export const TlsResultList = z.object({ results: z.array(StoredTlsResult) });
 export type TlsResultList = z.infer<typeof TlsResultList>;
+
+// ---- domain settings and aliases (admin) ----------------------------------------------
+//
+//   PATCH  /admin/v1/domains/:domain        DomainSettingsUpdate → DomainWithSettings
+//   GET    /admin/v1/domains/:domain        → DomainWithSettings
+//   POST   /admin/v1/aliases                CreateAliasRequest → 201 Alias (409 if it exists or is an account)
+//   GET    /admin/v1/aliases?domain=        → AliasList
+//   DELETE /admin/v1/aliases/:address       → 204 (404 unknown)
+//   GET    /admin/v1/deliveries/:deliveryId → StoredDelivery (envelope, authentication results)
+//   GET    /admin/v1/deliveries?domain=&verdict=&dmarc=  → StoredDeliveryList (newest first, ≤ 500)
+//
+// Addresses are resolved at the edge at RCPT time, in this order: exact account; alias;
+// `postmaster@` of any of our domains (→ the domain's postmaster alias or, without one, its
+// oldest account); plus-addressing (`user+tag@` → `user@`, delimiter per domain, "" = off);
+// domain alias (`user@mirror` → `user@target`); catch-all. Changes apply to the next RCPT.
+
+export const DomainSettings = z.object({
+  plusDelimiter: z.string().max(5).regex(/^[^@\s]*$/).default("+"),
+  /** Account that receives mail for unknown local parts; null: unknown users get 550 5.1.1. */
+  catchAll: EmailAddress.nullable().default(null),
+  /** This domain mirrors another of ours (`user@this` → `user@aliasOf`); null: it has its own users. */
+  aliasOf: z.string().max(253).nullable().default(null),
+  inbound: InboundPolicy.default(InboundPolicy.parse({})),
+});
+export type DomainSettings = z.infer<typeof DomainSettings>;
+export const DomainSettingsUpdate = z.object({
+  plusDelimiter: DomainSettings.shape.plusDelimiter.unwrap().optional(),
+  catchAll: EmailAddress.nullable().optional(),
+  aliasOf: z.string().max(253).nullable().optional(),
+  inbound: InboundPolicy.partial().optional(),
+});
+export type DomainSettingsUpdate = z.input<typeof DomainSettingsUpdate>;
+export const DomainWithSettings = Domain.extend({ settings: DomainSettings });
+export type DomainWithSettings = z.infer<typeof DomainWithSettings>;
+
+export const CreateAliasRequest = z.object({
+  address: EmailAddress,
+  /** Accounts of ours or external addresses (forwarded through the outbound queue with SRS). */
+  targets: z.array(EmailAddress).min(1).max(100),
+});
+export type CreateAliasRequest = z.input<typeof CreateAliasRequest>;
+export const Alias = z.object({ address: z.string(), targets: z.array(z.string()), createdAt: z.number().int() });
+export type Alias = z.infer<typeof Alias>;
+export const AliasList = z.object({ aliases: z.array(Alias) });
+
+export const StoredDelivery = z.object({
+  deliveryId: z.string(),
+  mailFrom: z.string(),
+  recipients: z.array(z.string()),
+  authentication: InboundAuthentication.nullable(),
+  /** Where each copy went (account address and mailbox name), and the external targets queued. */
+  copies: z.array(z.object({ address: z.string(), mailbox: z.string() })),
+  forwarded: z.array(z.string()),
+  createdAt: z.number().int(),
+});
+export type StoredDelivery = z.infer<typeof StoredDelivery>;
+export const StoredDeliveryList = z.object({ deliveries: z.array(StoredDelivery) });

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Account, AuthResult, RecipientCheckResult } from "../../common/contract.ts";
+import { InboundPolicy } from "../../common/contract.ts";
 import { startTestEdge, type TestEdge } from "../support/edge-api.ts";
 
 describe("auth and recipient check", () => {
@@ -50,12 +51,12 @@ describe("auth and recipient check", () => {
   it("finds a local recipient", async () => {
     const r = await edge.relay<RecipientCheckResult>("POST", "/recipients/check", { address: "ALICE@example.org" });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, { result: "local", accountId: alice.id, address: "alice@example.org" });
+    assert.deepEqual(r.body, { result: "local", accountId: alice.id, address: "alice@example.org", policy: InboundPolicy.parse({}) });
   });
 
   it("resolves plus-addressing to the account", async () => {
     const r = await edge.relay<RecipientCheckResult>("POST", "/recipients/check", { address: "alice+lists@example.org" });
-    assert.deepEqual(r.body, { result: "local", accountId: alice.id, address: "alice@example.org" });
+    assert.deepEqual(r.body, { result: "local", accountId: alice.id, address: "alice@example.org", policy: InboundPolicy.parse({}) });
   });
 
   it("answers unknown_user for our domain without such an account", async () => {

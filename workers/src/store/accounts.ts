@@ -10,6 +10,7 @@
  */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Account, AuthResult, CreateAccountRequest, RecipientCheckResult } from "../../../common/contract.ts";
+import { InboundPolicy } from "../../../common/contract.ts";
 import type { z } from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { apiError } from "../errors.ts";
@@ -109,7 +110,8 @@ export async function resolveRecipients(db: Db, addresses: readonly string[]): P
 
 export async function checkRecipient(db: Db, address: string): Promise<RecipientCheckResult> {
   const hit = (await resolveRecipients(db, [address])).get(address);
-  if (hit) return { result: "local", accountId: hit.accountId, address: hit.address };
+  // Per-domain policies arrive with domain settings; until then every domain has the defaults.
+  if (hit) return { result: "local", accountId: hit.accountId, address: hit.address, policy: InboundPolicy.parse({}) };
   return (await findDomain(db, domainOf(address))) ? { result: "unknown_user" } : { result: "foreign_domain" };
 }
 
