@@ -57,8 +57,8 @@ try {
     edgeTimeoutMs: 60_000,
     // The bench submits far more than a person's hourly allowance.
     smtpLimits: { maxSubmissionsPerHour: 1_000_000 },
+    dnsServers: [zone.server],
     delivery: {
-      dnsServers: [zone.server],
       smtpPort: sink.port,
       pollIntervalMs: 100,
       concurrency: POOL,

@@ -33,6 +33,8 @@ export interface StackOptions {
    * jobs behind their back; `npm start` switches it on with the system resolver.
    */
   delivery?: Partial<RelayConfig["delivery"]>;
+  /** The relay's resolvers (tests: a local unbound zone); empty: the system's. */
+  dnsServers?: string[];
   log?: (line: string) => void;
 }
 
@@ -129,6 +131,7 @@ export class LocalStack {
       listen: { host: "127.0.0.1", ...this.#relayPorts },
       smtpLimits: this.options.smtpLimits ?? {},
       imapLimits: this.options.imapLimits ?? {},
+      dnsServers: this.options.dnsServers ?? [],
       delivery: this.options.delivery ? { enabled: true, ...this.options.delivery } : { enabled: false },
     });
     this.relay = await startRelay(config, this.options.log);

@@ -24,6 +24,12 @@ export const RelayConfig = z.object({
     timeoutMs: z.number().int().positive().default(20_000),
   }),
   tls: z.object({ certFile: z.string(), keyFile: z.string() }),
+  /**
+   * Resolvers for every lookup the relay makes (MX, MTA-STS, DANE, SPF/DKIM/DMARC, DNSBL), as
+   * `ip` or `ip:port`; empty: the system's (/etc/resolv.conf). DANE trusts their AD bit, so use
+   * a validating resolver on the same host (unbound).
+   */
+  dnsServers: z.array(z.string()).default([]),
   listen: z.object({
     host: z.string().default("0.0.0.0"),
     mx: Port.default(25),
@@ -41,8 +47,6 @@ export const RelayConfig = z.object({
       enabled: z.boolean().default(true),
       /** Names this relay in leases; defaults to the hostname. */
       relayId: z.string().min(1).max(100).optional(),
-      /** Resolvers as `ip` or `ip:port`; empty: the system's (/etc/resolv.conf). DANE trusts their AD bit, so use a local validating resolver. */
-      dnsServers: z.array(z.string()).default([]),
       /** The port remote MXs listen on; only tests change it. */
       smtpPort: z.number().int().min(1).max(65535).default(25),
       /** The port MTA-STS policy hosts serve HTTPS on; only tests change it. */
@@ -63,7 +67,6 @@ export const RelayConfig = z.object({
     })
     .default({
       enabled: true,
-      dnsServers: [],
       smtpPort: 25,
       mtaStsPort: 443,
       extraCaFiles: [],

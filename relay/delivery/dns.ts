@@ -8,7 +8,7 @@
  * them at a local zone), never to the system resolver behind their back.
  *
  * DANE trusts the AD bit of the configured resolver, as Postfix does (smtp_dns_support_level =
- * dnssec): point `dnsServers` at a validating resolver on the same host.
+ * dnssec): point the config's `dnsServers` at a validating resolver on the same host.
  */
 import { createSocket } from "node:dgram";
 import { getServers, promises as dnsPromises } from "node:dns";

@@ -16,7 +16,7 @@ export async function startDelivery(config: RelayConfig, edge: EdgeClient, log: 
   const settings = config.delivery;
   const extra = await Promise.all(settings.extraCaFiles.map((file) => readFile(file, "utf8")));
   const ca = [...rootCertificates, ...extra];
-  const dns = createDeliveryDns(settings.dnsServers);
+  const dns = createDeliveryDns(config.dnsServers);
   const worker = new OutboundWorker(
     {
       edge,

@@ -14,6 +14,7 @@ import { readMessage } from "./message-upload.ts";
 import type { TlsMaterial } from "../tls.ts";
 import type { ChangeFeed } from "../imap/change-feed.ts";
 import { deliverInbound } from "./inbound.ts";
+import { mxSession, startTransaction } from "./mx-session.ts";
 import type { SmtpLimits } from "./limits.ts";
 import { installEnhancedCodePassThrough, replies, replyForEdgeError } from "./replies.ts";
 
@@ -49,10 +50,18 @@ export function createMxServer(options: MxOptions): SMTPServer {
     disableReverseLookup: true,
     logger: false,
 
-    onRcptTo(address, _session, callback) {
+    onMailFrom(_address, session, callback) {
+      startTransaction(session);
+      callback();
+    },
+
+    onRcptTo(address, session, callback) {
       edge.checkRecipient(address.address).then(
         (check) => {
-          if (check.result === "local") return callback();
+          if (check.result === "local") {
+            mxSession(session).policies.push(check.policy);
+            return callback();
+          }
           callback(check.result === "unknown_user" ? replies.unknownUser() : replies.relayDenied());
         },
         (err: unknown) => {

@@ -87,8 +87,8 @@ describe("outbound delivery", () => {
     await writeFile(caFile, mxs.ca.cert);
     stack = await startTestStack({
       allowFaultInjection: true,
+      dnsServers: [zone.server],
       delivery: {
-        dnsServers: [zone.server],
         smtpPort: mxs.port,
         mtaStsPort: policies.port,
         extraCaFiles: [caFile],
@@ -344,6 +344,7 @@ describe("outbound delivery", () => {
         edge: { url: stack.edgeUrl, relayKey: stack.secrets.relayKey, timeoutMs: 5_000 },
         tls: stack.certificate,
         listen: { host: "127.0.0.1", mx: null, imaps: null, imap: null, submissions: null, submission: null },
+        dnsServers: [zone.server],
         delivery: { ...stack.options.delivery, relayId: "relay-2" },
       }),
     );
@@ -385,6 +386,7 @@ describe("outbound delivery", () => {
         edge: { url: stack.edgeUrl, relayKey: stack.secrets.relayKey, timeoutMs: 5_000 },
         tls: stack.certificate,
         listen: { host: "127.0.0.1", mx: null, imaps: null, imap: null, submissions: null, submission: null },
+        dnsServers: [zone.server],
         delivery: { ...stack.options.delivery, relayId: "child" },
       }),
     );
