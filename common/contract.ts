@@ -748,7 +748,17 @@ export const DomainSettingsUpdate = z.object({
   plusDelimiter: DomainSettings.shape.plusDelimiter.unwrap().optional(),
   catchAll: EmailAddress.nullable().optional(),
   aliasOf: z.string().max(253).nullable().optional(),
-  inbound: InboundPolicy.partial().optional(),
+  // Spelled out: zod's partial() would fill every omitted check with its default.
+  inbound: z
+    .object({
+      dmarcReject: InboundAction.optional(),
+      dmarcQuarantine: InboundAction.optional(),
+      spfFail: InboundAction.optional(),
+      spfSoftfail: InboundAction.optional(),
+      dkimFail: InboundAction.optional(),
+      dnsbl: InboundAction.optional(),
+    })
+    .optional(),
 });
 export type DomainSettingsUpdate = z.input<typeof DomainSettingsUpdate>;
 export const DomainWithSettings = Domain.extend({ settings: DomainSettings });

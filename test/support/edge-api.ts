@@ -211,3 +211,70 @@ export async function setEdgeClock(edge: TestEdge, offsetMs: number): Promise<vo
   const r = await edge.admin("POST", "/clock", { offsetMs });
   if (r.status !== 204) throw new Error(`clock: ${r.status}`);
 }
+
+// ---- addressing, aliases and received mail --------------------------------------------
+
+/** Uploads `raw` and delivers it with a chosen envelope sender and MX authentication results. */
+export async function deliverFrom(
+  edge: TestEdge,
+  raw: Uint8Array,
+  recipients: string[],
+  idempotencyKey: string,
+  options: { mailFrom?: string; authentication?: import("../../common/contract.ts").InboundAuthentication } = {},
+) {
+  const request: DeliveryRequest = {
+    idempotencyKey,
+    blob: await uploadBlob(edge, raw),
+    envelope: { mailFrom: options.mailFrom ?? "sender@remote.test", recipients },
+    index: minimalIndex(raw),
+    ...(options.authentication ? { authentication: options.authentication } : {}),
+  };
+  return edge.relay<import("../../common/contract.ts").DeliveryResult>("POST", "/deliveries", request);
+}
+
+/** Authentication results as the MX would send them: everything passes unless overridden. */
+export function authenticationResults(
+  overrides: Partial<import("../../common/contract.ts").InboundAuthentication> = {},
+): import("../../common/contract.ts").InboundAuthentication {
+  return {
+    header: "mx.edgemail.test; spf=pass smtp.mailfrom=remote.test; dkim=pass header.d=remote.test; dmarc=pass header.from=remote.test",
+    spf: "pass",
+    dkim: "pass",
+    dmarc: "pass",
+    arc: "none",
+    iprev: "pass",
+    dmarcPolicy: "none",
+    dnsbl: [],
+    verdict: "accept",
+    reasons: [],
+    ...overrides,
+  };
+}
+
+/** POST recipients/check; returns the verdict (throws unless 200). */
+export async function checkRecipient(edge: TestEdge, address: string) {
+  const r = await edge.relay<import("../../common/contract.ts").RecipientCheckResult>("POST", "/recipients/check", { address });
+  if (r.status !== 200) throw new Error(`recipients/check ${address}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** PATCH /admin/v1/domains/:domain; throws unless 200. */
+export async function setDomainSettings(edge: TestEdge, domain: string, update: import("../../common/contract.ts").DomainSettingsUpdate) {
+  const r = await edge.admin<import("../../common/contract.ts").DomainWithSettings>("PATCH", `/domains/${domain}`, update);
+  if (r.status !== 200) throw new Error(`domain settings ${domain}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** POST /admin/v1/aliases; throws unless 201. */
+export async function createAlias(edge: TestEdge, address: string, targets: string[]) {
+  const r = await edge.admin<import("../../common/contract.ts").Alias>("POST", "/aliases", { address, targets });
+  if (r.status !== 201) throw new Error(`alias ${address}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** The UIDs in one of the account's mailboxes, by name (SELECT snapshot). */
+export async function mailboxUids(edge: TestEdge, accountId: number, name: string): Promise<number[]> {
+  const r = await edge.relay<import("../../common/contract.ts").MailboxSnapshot>("POST", `/accounts/${accountId}/mailboxes/select`, { name });
+  if (r.status !== 200) throw new Error(`select ${name}: ${r.status}`);
+  return r.body.messages.map((m) => m.uid);
+}

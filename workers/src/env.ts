@@ -13,6 +13,8 @@ export interface Bindings {
   ADMIN_TOKEN: string;
   /** Bearer token of the relay API (`wrangler secret put RELAY_KEY`). */
   RELAY_KEY: string;
+  /** Key of the Sender Rewriting Scheme for forwarded mail (auth/srs.ts); unset: derived from RELAY_KEY. */
+  SRS_SECRET?: string;
   /** "1" only in tests: enables POST /admin/v1/faults. Never set in wrangler.toml. */
   ALLOW_FAULT_INJECTION?: string;
   /** Outbound retry schedule overrides in seconds (store/outbound-policy.ts holds the defaults). */

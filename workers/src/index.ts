@@ -12,7 +12,9 @@ import { requireBearer } from "./auth/keys.ts";
 import type { AppEnv } from "./env.ts";
 import { apiError, errorResponse } from "./errors.ts";
 import { accountRoutes } from "./routes/admin/accounts.ts";
+import { aliasRoutes } from "./routes/admin/aliases.ts";
 import { adminBlobRoutes } from "./routes/admin/blobs.ts";
+import { deliveryRecordRoutes } from "./routes/admin/deliveries.ts";
 import { domainRoutes } from "./routes/admin/domains.ts";
 import { tlsResultRoutes } from "./routes/admin/tls-results.ts";
 import { clockRoutes } from "./routes/admin/clock.ts";
@@ -53,6 +55,8 @@ const admin = new Hono<AppEnv>()
   .use("*", requireBearer("ADMIN_TOKEN"))
   .route("/domains", domainRoutes)
   .route("/accounts", accountRoutes)
+  .route("/aliases", aliasRoutes)
+  .route("/deliveries", deliveryRecordRoutes)
   .route("/blobs", adminBlobRoutes)
   .route("/faults", faultRoutes)
   .route("/clock", clockRoutes)

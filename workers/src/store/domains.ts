@@ -6,14 +6,23 @@
  * request created it first); a domain with `mtaSts: null` publishes no policy; the policy id is
  * the UTC creation time (`20261124T010203Z`), so it changes whenever a policy is (re)created,
  * which is what senders watch the `_mta-sts` TXT record for.
+ *
+ * Settings (contract DomainSettings, read by store/addressing.ts): `updateDomainSettings` changes
+ * only the fields given (`inbound` merged check by check) and answers 400 with the reason for a
+ * catch-all that is not an account of the domain, a mirror target that is not one of our domains,
+ * is the domain itself or would make a chain (the target mirrors another, or another domain mirrors
+ * this one), and a plus delimiter holding letters or digits; the chain and catch-all conditions are
+ * checked again inside the UPDATE, so concurrent changes cannot slip a chain past the check
+ * (409 conflict then). An unknown domain is 404 not_found.
  */
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
-import type { CreateDomainRequest, Domain } from "../../../common/contract.ts";
+import { InboundPolicy, type CreateDomainRequest, type Domain, type DomainSettingsUpdate, type DomainWithSettings } from "../../../common/contract.ts";
 import { apiError } from "../errors.ts";
 import { runBatch, type Db } from "./db.ts";
 import { generateDkimKeys, insertKeysIfNone } from "./dkim.ts";
-import { domains, type DomainRow } from "./schema.ts";
+import { accounts, domains, type DomainRow } from "./schema.ts";
 
 export async function createDomain(db: Db, req: z.output<typeof CreateDomainRequest>, now = Date.now()): Promise<Domain> {
   const values = {
@@ -46,7 +55,7 @@ export async function findDomain(db: Db, name: string): Promise<DomainRow | unde
   return rows[0];
 }
 
-export function toDomain(row: DomainRow): Domain {
+export function toDomain(row: Pick<DomainRow, "id" | "name" | "mtaStsMode" | "mtaStsMx" | "mtaStsMaxAge" | "mtaStsPolicyId">): Domain {
   const hasPolicy = row.mtaStsMode !== null && row.mtaStsMx !== null && row.mtaStsMaxAge !== null && row.mtaStsPolicyId !== null;
   return {
     id: row.id,
@@ -66,4 +75,84 @@ export function policyId(now: number): string {
 export function renderMtaStsPolicy(policy: NonNullable<Domain["mtaSts"]>): string {
   const lines = ["version: STSv1", `mode: ${policy.mode}`, ...policy.mx.map((mx) => `mx: ${mx}`), `max_age: ${policy.maxAge}`];
   return lines.map((l) => `${l}\r\n`).join("");
+}
+
+export async function domainWithSettings(db: Db, name: string): Promise<DomainWithSettings> {
+  const target = alias(domains, "target");
+  const rows = await db
+    .select({ domain: domains, aliasOf: target.name, catchAll: accounts.address })
+    .from(domains)
+    .leftJoin(target, eq(target.id, domains.aliasOfDomainId))
+    .leftJoin(accounts, eq(accounts.id, domains.catchAllAccountId))
+    .where(eq(domains.name, name.trim().toLowerCase()))
+    .limit(1);
+  const row = rows[0];
+  if (!row) throw apiError("not_found", "Domain is not served here");
+  return {
+    ...toDomain(row.domain),
+    settings: {
+      plusDelimiter: row.domain.plusDelimiter,
+      catchAll: row.catchAll,
+      aliasOf: row.aliasOf,
+      inbound: InboundPolicy.parse(row.domain.inboundPolicy),
+    },
+  };
+}
+
+export async function updateDomainSettings(db: Db, name: string, update: z.output<typeof DomainSettingsUpdate>): Promise<DomainWithSettings> {
+  const domain = await findDomain(db, name.trim());
+  if (!domain) throw apiError("not_found", "Domain is not served here");
+  const set: Partial<typeof domains.$inferInsert> = {};
+  const guards = [sql`1`];
+
+  if (update.plusDelimiter !== undefined) {
+    if (/[a-z0-9]/i.test(update.plusDelimiter)) throw apiError("bad_request", "plusDelimiter: letters and digits cannot be delimiters");
+    set.plusDelimiter = update.plusDelimiter;
+  }
+  if (update.catchAll !== undefined) {
+    if (update.catchAll === null) {
+      set.catchAllAccountId = null;
+    } else {
+      const account = (await db.select({ id: accounts.id, domainId: accounts.domainId }).from(accounts).where(eq(accounts.address, update.catchAll)).limit(1))[0];
+      if (!account || account.domainId !== domain.id) throw apiError("bad_request", `catchAll: ${update.catchAll} is not an account of ${domain.name}`);
+      set.catchAllAccountId = account.id;
+      guards.push(sql`EXISTS (SELECT 1 FROM ${accounts} WHERE ${accounts.id} = ${account.id} AND ${accounts.domainId} = ${domain.id})`);
+    }
+  }
+  if (update.aliasOf !== undefined) {
+    if (update.aliasOf === null) {
+      set.aliasOfDomainId = null;
+    } else {
+      const targetName = update.aliasOf.trim().toLowerCase();
+      if (targetName === domain.name) throw apiError("bad_request", "aliasOf: a domain cannot mirror itself");
+      const target = await findDomain(db, targetName);
+      if (!target) throw apiError("bad_request", `aliasOf: ${targetName} is not one of our domains`);
+      if (target.aliasOfDomainId !== null) throw apiError("bad_request", `aliasOf: ${targetName} mirrors another domain itself (no chains)`);
+      const mirrors = await db.select({ name: domains.name }).from(domains).where(eq(domains.aliasOfDomainId, domain.id)).limit(1);
+      if (mirrors[0]) throw apiError("bad_request", `aliasOf: ${mirrors[0].name} mirrors ${domain.name}, which therefore cannot mirror another (no chains)`);
+      set.aliasOfDomainId = target.id;
+      guards.push(
+        sql`(SELECT t.alias_of_domain_id FROM ${domains} AS t WHERE t.id = ${target.id}) IS NULL`,
+        sql`NOT EXISTS (SELECT 1 FROM ${domains} AS m WHERE m.alias_of_domain_id = ${domain.id})`,
+      );
+    }
+  }
+  if (update.inbound !== undefined) {
+    set.inboundPolicy = { ...InboundPolicy.parse(domain.inboundPolicy), ...stripUndefined(update.inbound) };
+  }
+
+  if (Object.keys(set).length > 0) {
+    const [updated] = await runBatch(db, [
+      db
+        .update(domains)
+        .set(set)
+        .where(sql`${domains.id} = ${domain.id} AND ${sql.join(guards, sql` AND `)}`),
+    ]);
+    if (updated!.meta.changes === 0) throw apiError("conflict", "Domain settings changed at the same time; read them and try again");
+  }
+  return domainWithSettings(db, domain.name);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

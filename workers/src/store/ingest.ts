@@ -12,24 +12,29 @@
  * Callers may rely on: idempotency — replaying an idempotency key (even concurrently) stores
  * nothing and returns the first result with `duplicate: true` (APPEND, which has no key of its
  * own, passes a fresh one); all-or-nothing — one unknown recipient, one missing blob or one
- * account over its quota rejects the whole call before anything is written; one copy per target
+ * account over its quota rejects the whole call before anything is written; an address target
+ * is resolved by store/addressing.ts and gets a copy in the INBOX of each account it resolves to
+ * (its external forwards are the caller's business: see store/inbound.ts); one copy per target
  * mailbox (recipients that resolve to the same account's INBOX are stored once); every target
  * gets every message, with consecutive UIDs in message order and one new MODSEQ per target
  * (MULTIAPPEND, RFC 3502); `stored` is in the order of the targets, then of the messages, each
- * naming the first recipient that produced it.
+ * naming the first recipient that produced it (a replay names the same ones: the delivery row
+ * records its copies). A call with no copy at all is allowed only when it records forwarded
+ * recipients (mail for an alias with only external targets).
  */
 import { asc, eq, sql } from "drizzle-orm";
-import type { DeliveryResult, SearchFields } from "../../../common/contract.ts";
+import type { DeliveryResult, InboundAuthentication, SearchFields } from "../../../common/contract.ts";
 import type { MessageIndex } from "../../../common/mime/index.ts";
 import { apiError } from "../errors.ts";
-import { candidates, resolveRecipients } from "./accounts.ts";
+import type { z } from "zod";
+import { AddressBook } from "./addressing.ts";
 import { blobKey } from "./blobs.ts";
 import { chunkByJsonSize, JSON_RUN_BUDGET, jsonList, runBatch, type Db, type Query } from "./db.ts";
 import { normalizeFlags } from "./flags.ts";
 import { assertQuota, quotaQuery } from "./quota.ts";
-import { accounts, deliveries, mailboxes, messages } from "./schema.ts";
+import { accounts, deliveries, mailboxes, messages, type DeliveryCopy } from "./schema.ts";
 
-/** Where one copy goes: an address (its account's INBOX, after plus-addressing) or a known mailbox. */
+/** Where one copy goes: an address (the INBOX of each account it resolves to) or a known mailbox. */
 export type IngestTarget = { address: string } | { recipient: string; accountId: number; mailboxId: number };
 
 /** One message to store: its uploaded blob and what the relay computed from it. */
@@ -53,6 +58,14 @@ export interface IngestInput {
   targets: readonly IngestTarget[];
   /** One for a delivery; MULTIAPPEND passes several, all for one target. */
   messages: readonly IngestMessage[];
+  /** The delivery row's id; default a fresh UUID. Callers whose `alsoCommit` rows name it pass their own. */
+  deliveryId?: string;
+  /** Mail received by the MX: what the admin's delivery record shows (store/inbound.ts). */
+  received?: {
+    recipients: readonly string[];
+    authentication: z.output<typeof InboundAuthentication> | null;
+    forwarded: readonly string[];
+  };
 }
 
 export interface IngestOptions {
@@ -65,13 +78,11 @@ export interface IngestOptions {
    * Not run when the call is a replay (they were committed with the first call).
    */
   alsoCommit?: readonly Query[];
+  /** Resolves address targets; pass the caller's own to reuse what it already looked up. */
+  book?: AddressBook;
 }
 
-interface ResolvedTarget {
-  recipient: string;
-  accountId: number;
-  mailboxId: number;
-}
+type ResolvedTarget = DeliveryCopy;
 
 /**
  * Body text kept for search, in UTF-8 octets: the relay truncates at 1 MiB characters, which
@@ -83,22 +94,22 @@ const BLOB_CHECKS_IN_FLIGHT = 8;
 
 export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput, options: IngestOptions = {}): Promise<DeliveryResult> {
   const now = options.now ?? Date.now();
-  if (input.targets.length === 0) throw apiError("bad_request", "No recipients");
+  if (input.targets.length === 0 && !input.received?.forwarded.length) throw apiError("bad_request", "No recipients");
   if (input.messages.length === 0) throw apiError("bad_request", "No messages");
   if (input.messages.some((m) => m.index.size !== m.blob.size)) throw apiError("bad_request", "index.size does not match blob.size");
 
-  const first = await replay(db, input);
+  const first = await replayIngest(db, input.idempotencyKey, input.targets);
   if (first) return first;
 
   await assertBlobs(bucket, input.messages);
-  const targets = await resolveTargets(db, input.targets);
+  const targets = await resolveTargets(db, input.targets, options.book ?? new AddressBook(db));
   const bytes = input.messages.reduce((sum, m) => sum + m.blob.size, 0);
   const adding = new Map<number, number>();
   for (const t of targets) adding.set(t.accountId, (adding.get(t.accountId) ?? 0) + bytes);
   assertQuota(await quotaQuery(db, [...adding.keys()]), adding);
   options.beforeCommit?.();
 
-  const deliveryId = crypto.randomUUID();
+  const deliveryId = input.deliveryId ?? crypto.randomUUID();
   const count = input.messages.length;
   const rows = chunkByJsonSize(input.messages.map((m) => messageRow(m, now)));
   const statements: Query[] = [
@@ -108,6 +119,10 @@ export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput
       blobKey: blobKey(input.messages[0]!.blob.key),
       mailFrom: input.mailFrom,
       createdAt: now,
+      copies: targets,
+      ...(input.received
+        ? { recipients: [...input.received.recipients], authentication: input.received.authentication, forwarded: [...input.received.forwarded] }
+        : {}),
     }),
   ];
   const inserts: number[][] = [];
@@ -145,7 +160,7 @@ export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput
     results = await runBatch(db, statements);
   } catch (err) {
     // A concurrent request with the same key committed first (unique idempotency_key): that is success.
-    const winner = await replay(db, input);
+    const winner = await replayIngest(db, input.idempotencyKey, input.targets);
     if (winner) return winner;
     throw err;
   }
@@ -235,12 +250,16 @@ async function assertBlobs(bucket: R2Bucket, list: readonly IngestMessage[]): Pr
   }
 }
 
-/** The committed result for this idempotency key, rebuilt from its message rows; undefined if none. */
-async function replay(db: Db, input: IngestInput): Promise<DeliveryResult | undefined> {
+/**
+ * The committed result for this idempotency key, rebuilt from its message rows; undefined if none.
+ * Each copy names the recipient recorded with the delivery (rows from before that record existed
+ * are matched against `targets`, as they were then).
+ */
+export async function replayIngest(db: Db, idempotencyKey: string, targets: readonly IngestTarget[]): Promise<DeliveryResult | undefined> {
   const found = await db
-    .select({ id: deliveries.id })
+    .select({ id: deliveries.id, copies: deliveries.copies })
     .from(deliveries)
-    .where(eq(deliveries.idempotencyKey, input.idempotencyKey))
+    .where(eq(deliveries.idempotencyKey, idempotencyKey))
     .limit(1);
   const delivery = found[0];
   if (!delivery) return undefined;
@@ -250,11 +269,12 @@ async function replay(db: Db, input: IngestInput): Promise<DeliveryResult | unde
     .innerJoin(accounts, eq(accounts.id, messages.accountId))
     .where(eq(messages.deliveryId, delivery.id))
     .orderBy(asc(messages.id));
+  const recorded = new Map((delivery.copies ?? []).map((c) => [c.mailboxId, c.recipient]));
   return {
     deliveryId: delivery.id,
     duplicate: true,
     stored: rows.map((r) => ({
-      recipient: recipientFor(input.targets, r) ?? r.address,
+      recipient: recorded.get(r.mailboxId) ?? legacyRecipient(targets, r) ?? r.address,
       accountId: r.accountId,
       mailboxId: r.mailboxId,
       uid: r.uid,
@@ -262,44 +282,51 @@ async function replay(db: Db, input: IngestInput): Promise<DeliveryResult | unde
   };
 }
 
-/** The first target that would have produced this row, so a replay names the same recipient. */
-function recipientFor(targets: readonly IngestTarget[], row: { mailboxId: number; address: string }): string | undefined {
+/** For deliveries stored before copies were recorded: the target that produced the row then. */
+function legacyRecipient(targets: readonly IngestTarget[], row: { mailboxId: number; address: string }): string | undefined {
   for (const t of targets) {
     if ("address" in t) {
-      if (candidates(t.address).includes(row.address)) return t.address.trim().toLowerCase();
+      const lower = t.address.trim().toLowerCase();
+      const at = lower.lastIndexOf("@");
+      const plus = lower.indexOf("+");
+      const base = plus > 0 && plus < at ? lower.slice(0, plus) + lower.slice(at) : lower;
+      if (row.address === lower || row.address === base) return lower;
     } else if (t.mailboxId === row.mailboxId) return t.recipient;
   }
   return undefined;
 }
 
-async function resolveTargets(db: Db, targets: readonly IngestTarget[]): Promise<ResolvedTarget[]> {
+async function resolveTargets(db: Db, targets: readonly IngestTarget[], book: AddressBook): Promise<ResolvedTarget[]> {
   const addresses = targets.flatMap((t) => ("address" in t ? [t.address.trim().toLowerCase()] : []));
-  const local = await resolveRecipients(db, addresses);
-  const explicit = targets.filter((t): t is Exclude<IngestTarget, { address: string }> => !("address" in t));
-  if (explicit.length > 0) {
-    const owned = await db
-      .select({ id: mailboxes.id, accountId: mailboxes.accountId })
-      .from(mailboxes)
-      .where(sql`${mailboxes.id} IN (SELECT value FROM json_each(${jsonList(explicit.map((t) => t.mailboxId))}))`);
-    for (const t of explicit) {
-      if (!owned.some((m) => m.id === t.mailboxId && m.accountId === t.accountId)) throw apiError("no_such_mailbox");
+  await book.prefetch(addresses);
+  const wanted: { recipient: string; accountId: number; mailboxId: number }[] = [];
+  for (const t of targets) {
+    if (!("address" in t)) {
+      wanted.push(t);
+      continue;
+    }
+    const recipient = t.address.trim().toLowerCase();
+    const resolved = await book.resolve(recipient);
+    if (resolved.result !== "local" || resolved.accounts.length === 0) throw apiError("unknown_recipient");
+    for (const a of resolved.accounts) {
+      if (a.inboxId === null) throw apiError("unknown_recipient");
+      wanted.push({ recipient, accountId: a.accountId, mailboxId: a.inboxId });
     }
   }
+  const owned = await db
+    .select({ id: mailboxes.id, accountId: mailboxes.accountId, name: mailboxes.name, address: accounts.address })
+    .from(mailboxes)
+    .innerJoin(accounts, eq(accounts.id, mailboxes.accountId))
+    .where(sql`${mailboxes.id} IN (SELECT value FROM json_each(${jsonList(wanted.map((t) => t.mailboxId))}))`);
+  const byId = new Map(owned.map((m) => [m.id, m]));
   const out: ResolvedTarget[] = [];
   const seen = new Set<number>();
-  for (const t of targets) {
-    let resolved: ResolvedTarget;
-    if ("address" in t) {
-      const address = t.address.trim().toLowerCase();
-      const hit = local.get(address);
-      if (!hit) throw apiError("unknown_recipient");
-      resolved = { recipient: address, accountId: hit.accountId, mailboxId: hit.inboxId };
-    } else {
-      resolved = t;
-    }
-    if (seen.has(resolved.mailboxId)) continue;
-    seen.add(resolved.mailboxId);
-    out.push({ recipient: resolved.recipient, accountId: resolved.accountId, mailboxId: resolved.mailboxId });
+  for (const t of wanted) {
+    const mailbox = byId.get(t.mailboxId);
+    if (!mailbox || mailbox.accountId !== t.accountId) throw apiError("no_such_mailbox");
+    if (seen.has(t.mailboxId)) continue;
+    seen.add(t.mailboxId);
+    out.push({ recipient: t.recipient, accountId: t.accountId, address: mailbox.address, mailboxId: t.mailboxId, mailbox: mailbox.name });
   }
   return out;
 }

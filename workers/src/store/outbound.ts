@@ -19,22 +19,25 @@
  *   DSN per report in the submitting account's INBOX — committed in the same D1 batch as the
  *   recipient states and the lease release — unless the reverse-path is "" (never bounce a
  *   bounce); `bounced` lists them either way. A DSN the account's quota cannot hold is dropped
- *   (logged) rather than blocking the queue.
+ *   (logged) rather than blocking the queue. Mail we forwarded (no submitting account) bounces to the
+ *   reverse-path of the delivery it forwards: into that address's mailboxes if it is ours, else
+ *   queued to it with the null reverse-path, in the same batch and under the same lease guard.
  * - The report's TLS session results (store/tls-results.ts) are stored in that same batch, under
  *   the same lease guard: a report refused as stale stores none of them.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { DeliveryReportResult, OutboundJob, RecipientOutcome } from "../../../common/contract.ts";
 import { indexMessage } from "../../../common/mime/index.ts";
 import { computeSearchFields } from "../../../common/mime/search-fields.ts";
 import { ApiException, apiError } from "../errors.ts";
-import { domainOf } from "./accounts.ts";
+import { AddressBook, domainOf } from "./addressing.ts";
 import { blobKey, putBlob } from "./blobs.ts";
 import { jsonList, runBatch, type Db, type Query } from "./db.ts";
 import { buildDsn, oneLine, smtpDiagnostic, type BouncedRecipient } from "./dsn.ts";
 import { ingestMessage } from "./ingest.ts";
 import { backoffMs, type RetryPolicy } from "./outbound-policy.ts";
-import { accounts, outboundJobs, outboundRecipients, outboundSubmissions } from "./schema.ts";
+import { accounts, deliveries, outboundJobs, outboundRecipients, outboundSubmissions } from "./schema.ts";
+import { queueInserts } from "./submissions.ts";
 import { tlsResultInserts, type TlsSessionOutcome } from "./tls-results.ts";
 
 const PENDING = ["queued", "deferred"] as const;
@@ -148,6 +151,7 @@ export async function reportDelivery(
       attempts: outboundJobs.attempts,
       submissionId: outboundSubmissions.id,
       accountId: outboundSubmissions.accountId,
+      deliveryId: outboundSubmissions.deliveryId,
       blobKey: outboundSubmissions.blobKey,
       headerSize: outboundSubmissions.headerSize,
       mailFrom: outboundSubmissions.mailFrom,
@@ -217,7 +221,7 @@ export async function reportDelivery(
 
   const bounced = bounces.map((b) => b.recipient);
   if (bounces.length > 0 && job.mailFrom !== "") {
-    const stored = await storeDsn(db, bucket, job, jobId, report.leaseToken, bounces, now, statements);
+    const stored = await storeDsn(db, bucket, job, jobId, report.leaseToken, holds, bounces, now, statements);
     if (stored) return { nextAttemptAt: next, bounced };
   }
   const results = await runBatch(db, statements);
@@ -244,45 +248,90 @@ function bounceFor(recipient: string, outcome: RecipientOutcome | undefined, why
 }
 
 /**
- * Builds the DSN and ingests it into the submitting account's INBOX together with `statements`.
- * false: the DSN could not be stored for a lasting reason (quota, no INBOX) and the caller
- * commits the statements alone.
+ * Builds the DSN and commits it with `statements`: ingested into the submitting account's INBOX,
+ * or for forwarded mail, to the original sender (ours: ingested; remote: queued). false: the DSN
+ * could not be stored for a lasting reason (quota, no such address) and the caller commits the
+ * statements alone.
  */
 async function storeDsn(
   db: Db,
   bucket: R2Bucket,
-  job: { accountId: number; blobKey: string; headerSize: number; mailFrom: string; createdAt: number },
+  job: { accountId: number | null; deliveryId: string | null; blobKey: string; headerSize: number; mailFrom: string; createdAt: number },
   jobId: string,
   token: string,
+  holds: SQL,
   bounces: readonly BouncedRecipient[],
   now: number,
   statements: readonly Query[],
 ): Promise<boolean> {
-  const account = (await db.select({ address: accounts.address }).from(accounts).where(eq(accounts.id, job.accountId)).limit(1))[0];
-  if (!account) return false;
+  let to: string;
+  let dsnTo: string;
+  let reportingMta: string;
+  if (job.accountId !== null) {
+    const account = (await db.select({ address: accounts.address }).from(accounts).where(eq(accounts.id, job.accountId)).limit(1))[0];
+    if (!account) return false;
+    to = account.address;
+    dsnTo = job.mailFrom;
+    reportingMta = domainOf(account.address);
+  } else {
+    const delivery = job.deliveryId
+      ? (await db.select({ mailFrom: deliveries.mailFrom }).from(deliveries).where(eq(deliveries.id, job.deliveryId)).limit(1))[0]
+      : undefined;
+    if (!delivery || !delivery.mailFrom.includes("@")) {
+      console.error("edge: DSN for forwarded mail dropped: no sender to return it to", { jobId });
+      return false;
+    }
+    to = delivery.mailFrom.trim().toLowerCase();
+    dsnTo = delivery.mailFrom;
+    // The reverse-path was our SRS address: the bounce comes from the domain that forwarded.
+    reportingMta = domainOf(job.mailFrom);
+  }
   const original = await bucket.get(job.blobKey, { range: { offset: 0, length: Math.max(job.headerSize, 1) } });
   const originalHeader = original ? new Uint8Array(await original.arrayBuffer()) : new Uint8Array(0);
-  const raw = buildDsn({
-    reportingMta: domainOf(account.address),
-    to: job.mailFrom,
-    arrivalDate: job.createdAt,
-    now,
-    recipients: bounces,
-    originalHeader,
-    id: crypto.randomUUID(),
-  });
+  const raw = buildDsn({ reportingMta, to: dsnTo, arrivalDate: job.createdAt, now, recipients: bounces, originalHeader, id: crypto.randomUUID() });
   const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", raw))].map((b) => b.toString(16).padStart(2, "0")).join("");
   await putBlob(bucket, sha, raw, raw.byteLength);
   const index = indexMessage(raw);
+  // One DSN per report: the lease token names the report.
+  const idempotencyKey = `dsn:${jobId}:${token}`;
+
+  if (job.accountId === null) {
+    const resolved = await new AddressBook(db).resolve(to);
+    if (resolved.result === "unknown_user") {
+      console.error("edge: DSN for forwarded mail dropped: its sender's address of ours is gone", { jobId });
+      return false;
+    }
+    if (resolved.result === "foreign_domain") {
+      const queued = queueInserts(
+        db,
+        {
+          submissionId: crypto.randomUUID(),
+          accountId: null,
+          deliveryId: null,
+          idempotencyKey,
+          blob: { key: sha, size: raw.byteLength },
+          headerSize: index.headerSize,
+          mailFrom: "",
+          localRecipients: [],
+          recipients: [to],
+          now,
+        },
+        holds,
+      );
+      // The lease release stays last: its change count tells a stale token.
+      const results = await runBatch(db, [...statements.slice(0, -1), ...queued, statements[statements.length - 1]!]);
+      if (results[results.length - 1]!.meta.changes === 0) throw apiError("conflict", "Lease not held");
+      return true;
+    }
+  }
   try {
     await ingestMessage(
       db,
       bucket,
       {
-        // One DSN per report: the lease token names the report.
-        idempotencyKey: `dsn:${jobId}:${token}`,
+        idempotencyKey,
         mailFrom: "",
-        targets: [{ address: account.address }],
+        targets: [{ address: to }],
         messages: [{ blob: { key: sha, size: raw.byteLength }, index, search: computeSearchFields(raw, index) }],
       },
       { now, alsoCommit: statements },

@@ -12,7 +12,9 @@
  * created by the custom migration `0002_search_fts.sql`.
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { z } from "zod";
+import type { InboundAuthentication, InboundPolicy } from "../../../common/contract.ts";
 
 export const MTA_STS_MODES = ["enforce", "testing", "none"] as const;
 export const MAILBOX_ROLES = ["inbox", "sent", "drafts", "junk", "trash", "archive"] as const;
@@ -28,6 +30,21 @@ export const domains = sqliteTable(
     mtaStsMaxAge: integer("mta_sts_max_age"),
     mtaStsPolicyId: text("mta_sts_policy_id"),
     createdAt: integer("created_at").notNull(),
+    // Addressing and inbound policy (store/addressing.ts, contract DomainSettings).
+    /** Each character is a delimiter (`user+tag@`, like Postfix recipient_delimiter); "" = off. */
+    plusDelimiter: text("plus_delimiter").notNull().default("+"),
+    /** The account that takes mail for unknown local parts; null = unknown users get 550 5.1.1. */
+    catchAllAccountId: integer("catch_all_account_id").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
+    /** This domain mirrors that one (`user@this` → `user@that`); never itself a mirror (no chains). */
+    aliasOfDomainId: integer("alias_of_domain_id").references((): AnySQLiteColumn => domains.id, { onDelete: "set null" }),
+    /**
+     * The contract's InboundPolicy as stored; read through InboundPolicy.parse, so a check added to
+     * the contract later gets its default on rows written before it existed.
+     */
+    inboundPolicy: text("inbound_policy", { mode: "json" })
+      .$type<Partial<InboundPolicy>>()
+      .notNull()
+      .default(sql`'{}'`),
   },
   (t) => [
     check("domains_name_lower", sql`${t.name} = lower(${t.name})`),
@@ -84,13 +101,57 @@ export const mailboxes = sqliteTable(
   ],
 );
 
-export const deliveries = sqliteTable("deliveries", {
-  id: text("id").primaryKey(),
-  idempotencyKey: text("idempotency_key").notNull().unique(),
-  blobKey: text("blob_key").notNull(),
-  mailFrom: text("mail_from").notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+/**
+ * One row per ingest call (store/ingest.ts). `recipients` is set only for mail received through
+ * `POST /relay/v1/deliveries` (the MX), which is what the admin's delivery list shows; `copies` and
+ * `forwarded` record where the message went when it was accepted, so they survive an expunge.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    idempotencyKey: text("idempotency_key").notNull().unique(),
+    blobKey: text("blob_key").notNull(),
+    mailFrom: text("mail_from").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** The envelope recipients as received (lower case); null for APPEND, submission copies, DSNs. */
+    recipients: text("recipients", { mode: "json" }).$type<string[]>(),
+    /** The MX's authentication results (contract InboundAuthentication, defaults applied). */
+    authentication: text("authentication", { mode: "json" }).$type<z.output<typeof InboundAuthentication>>(),
+    /** Every copy stored: the envelope recipient that produced it and where it went. Null before 0006. */
+    copies: text("copies", { mode: "json" }).$type<DeliveryCopy[]>(),
+    /** External alias targets queued for forwarding. */
+    forwarded: text("forwarded", { mode: "json" }).$type<string[]>(),
+  },
+  (t) => [index("deliveries_created").on(t.createdAt)],
+);
+
+export interface DeliveryCopy {
+  recipient: string;
+  accountId: number;
+  address: string;
+  mailboxId: number;
+  mailbox: string;
+}
+
+/**
+ * Aliases (store/addressing.ts): an address of one of our domains that delivers to its targets,
+ * accounts or addresses of ours (resolved again, recursively) or external addresses (forwarded
+ * through the outbound queue with SRS). An alias never shares its address with an account.
+ */
+export const aliases = sqliteTable(
+  "aliases",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    address: text("address").notNull().unique(),
+    targets: text("targets", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("aliases_domain").on(t.domainId), check("aliases_address_lower", sql`${t.address} = lower(${t.address})`)],
+);
 
 export const messages = sqliteTable(
   "messages",
@@ -191,9 +252,10 @@ export const outboundSubmissions = sqliteTable(
   "outbound_submissions",
   {
     id: text("id").primaryKey(),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The submitting account; null for mail we forward (an alias's external target) and its DSNs. */
+    accountId: integer("account_id").references(() => accounts.id, { onDelete: "cascade" }),
+    /** The received delivery this forwards; its reverse-path is where a DSN for it goes. */
+    deliveryId: text("delivery_id").references(() => deliveries.id, { onDelete: "set null" }),
     idempotencyKey: text("idempotency_key").notNull(),
     blobKey: text("blob_key").notNull(),
     /** The SMTP reverse-path; "" (the null sender) never gets a DSN. */
@@ -317,6 +379,7 @@ export const tlsResults = sqliteTable(
 );
 
 export type DomainRow = typeof domains.$inferSelect;
+export type AliasRow = typeof aliases.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
 export type MailboxRow = typeof mailboxes.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;

@@ -13,18 +13,21 @@
  * result with `duplicate: true` and stores nothing (concurrent replays too); all-or-nothing — an
  * unknown user of one of our domains rejects the whole submission with unknown_recipient (the
  * relay checks RCPT before DATA, so this is a race, not a routine answer), a missing blob with
- * blob_missing, a full local account with over_quota; `queued` lists the remote recipients in
- * request order, duplicates removed.
+ * blob_missing, a full local account with over_quota; addresses of ours resolve as at the MX
+ * (store/addressing.ts: aliases, plus-addressing, catch-all…), an alias's external targets joining
+ * the remote recipients (sent with the submitter's own reverse-path: the mail is ours, no SRS);
+ * `queued` lists the remote recipients in request order (alias targets at their alias's place),
+ * duplicates removed. {@link queueInserts} is how anything else (forwarding) queues a message.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { SearchFields, SubmissionResult } from "../../../common/contract.ts";
 import type { MessageIndex } from "../../../common/mime/index.ts";
 import { apiError } from "../errors.ts";
-import { domainOf, resolveRecipients } from "./accounts.ts";
+import { AddressBook, domainOf, type SrsContext } from "./addressing.ts";
 import { blobKey } from "./blobs.ts";
-import { chunkByJsonSize, jsonList, runBatch, type Db, type Query } from "./db.ts";
+import { chunkByJsonSize, runBatch, type Db, type Query } from "./db.ts";
 import { ingestMessage, type IngestInput } from "./ingest.ts";
-import { accounts, domains, outboundJobs, outboundRecipients, outboundSubmissions } from "./schema.ts";
+import { accounts, outboundJobs, outboundRecipients, outboundSubmissions } from "./schema.ts";
 
 export interface SubmissionInput {
   idempotencyKey: string;
@@ -35,7 +38,14 @@ export interface SubmissionInput {
   search?: SearchFields | undefined;
 }
 
-export async function submit(db: Db, bucket: R2Bucket, accountId: number, input: SubmissionInput, now: number): Promise<SubmissionResult> {
+export async function submit(
+  db: Db,
+  bucket: R2Bucket,
+  accountId: number,
+  input: SubmissionInput,
+  now: number,
+  srs?: SrsContext,
+): Promise<SubmissionResult> {
   const account = (await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).limit(1))[0];
   if (!account) throw apiError("not_found", "No such account");
   if (input.index.size !== input.blob.size) throw apiError("bad_request", "index.size does not match blob.size");
@@ -47,47 +57,42 @@ export async function submit(db: Db, bucket: R2Bucket, accountId: number, input:
   if (!head || head.size !== input.blob.size) throw apiError("blob_missing");
 
   const recipients = [...new Set(input.recipients.map((r) => r.trim().toLowerCase()))];
-  const local = await resolveRecipients(db, recipients);
-  const others = recipients.filter((r) => !local.has(r));
-  const ours = await ourDomains(db, others.map(domainOf));
-  if (others.some((r) => ours.has(domainOf(r)))) throw apiError("unknown_recipient");
-  const localRecipients = recipients.filter((r) => local.has(r));
+  const book = new AddressBook(db, srs);
+  await book.prefetch(recipients);
+  const localRecipients: string[] = [];
+  const remote: string[] = [];
+  for (const r of recipients) {
+    const resolved = await book.resolve(r);
+    if (resolved.result === "unknown_user") throw apiError("unknown_recipient");
+    if (resolved.result === "foreign_domain") {
+      remote.push(r);
+      continue;
+    }
+    if (resolved.accounts.length > 0) localRecipients.push(r);
+    remote.push(...resolved.forwards.map((f) => f.to));
+  }
+  const others = [...new Set(remote)];
 
   const submissionId = crypto.randomUUID();
-  const jobIds = new Map<string, string>();
-  for (const r of others) if (!jobIds.has(domainOf(r))) jobIds.set(domainOf(r), crypto.randomUUID());
-
-  const statements: Query[] = [
-    db.insert(outboundSubmissions).values({
-      id: submissionId,
-      accountId,
-      idempotencyKey: input.idempotencyKey,
-      blobKey: blobKey(input.blob.key),
-      mailFrom: input.mailFrom,
-      size: input.blob.size,
-      headerSize: input.index.headerSize,
-      localRecipients,
-      createdAt: now,
-    }),
-  ];
-  for (const run of chunkByJsonSize([...jobIds].map(([domain, id]) => ({ id, domain })))) {
-    statements.push(sql`INSERT INTO ${outboundJobs} (id, submission_id, domain, attempts, next_attempt_at, created_at)
-      SELECT j.value ->> '$.id', ${submissionId}, j.value ->> '$.domain', 0, ${now}, ${now}
-      FROM json_each(${JSON.stringify(run.items)}) AS j ORDER BY j.key`);
-  }
-  const rows = others.map((recipient) => ({ jobId: jobIds.get(domainOf(recipient))!, recipient, domain: domainOf(recipient) }));
-  for (const run of chunkByJsonSize(rows)) {
-    statements.push(sql`INSERT INTO ${outboundRecipients} (submission_id, job_id, recipient, domain, state, attempts, next_attempt_at, updated_at)
-      SELECT ${submissionId}, j.value ->> '$.jobId', j.value ->> '$.recipient', j.value ->> '$.domain', 'queued', 0, ${now}, ${now}
-      FROM json_each(${JSON.stringify(run.items)}) AS j ORDER BY j.key`);
-  }
+  const statements = queueInserts(db, {
+    submissionId,
+    accountId,
+    deliveryId: null,
+    idempotencyKey: input.idempotencyKey,
+    blob: input.blob,
+    headerSize: input.index.headerSize,
+    mailFrom: input.mailFrom,
+    localRecipients,
+    recipients: others,
+    now,
+  });
 
   try {
     if (localRecipients.length === 0) {
       await runBatch(db, statements);
       return { submissionId, duplicate: false, local: [], queued: others };
     }
-    const stored = await ingestMessage(db, bucket, localIngest(accountId, input, localRecipients), { now, alsoCommit: statements });
+    const stored = await ingestMessage(db, bucket, localIngest(accountId, input, localRecipients), { now, alsoCommit: statements, book });
     // A concurrent replay committed first: its submission row is the one that counts.
     if (stored.duplicate) return (await replay(db, bucket, accountId, input)) ?? stored_missing();
     return { submissionId, duplicate: false, local: stored.stored, queued: others };
@@ -136,11 +141,48 @@ async function replay(db: Db, bucket: R2Bucket, accountId: number, input: Submis
   return { submissionId: submission.id, duplicate: true, local, queued: queued.map((r) => r.recipient) };
 }
 
-async function ourDomains(db: Db, names: readonly string[]): Promise<Set<string>> {
-  if (names.length === 0) return new Set();
-  const rows = await db
-    .select({ name: domains.name })
-    .from(domains)
-    .where(sql`${domains.name} IN (SELECT value FROM json_each(${jsonList([...new Set(names)])}))`);
-  return new Set(rows.map((r) => r.name));
+export interface QueuedMessage {
+  submissionId: string;
+  /** null: not sent by an account of ours (forwarded mail, a DSN for it). */
+  accountId: number | null;
+  /** The received delivery this forwards, if it does. */
+  deliveryId: string | null;
+  idempotencyKey: string;
+  blob: { key: string; size: number };
+  headerSize: number;
+  mailFrom: string;
+  /** Recorded for replays of a submission: its copies stored through the ingest path. */
+  localRecipients: readonly string[];
+  /** Remote recipients, lower case, without duplicates: one job per domain, due at `now`. */
+  recipients: readonly string[];
+  now: number;
+}
+
+/** The statements that queue a message: its submission row, one job per domain and its recipients. */
+export function queueInserts(db: Db, m: QueuedMessage, guard?: SQL): Query[] {
+  const { submissionId, now } = m;
+  const jobIds = new Map<string, string>();
+  for (const r of m.recipients) if (!jobIds.has(domainOf(r))) jobIds.set(domainOf(r), crypto.randomUUID());
+  // A guard (e.g. "this lease is still held") must hold for the submission row; jobs and
+  // recipients follow only if that row was written.
+  const when = guard ?? sql`1`;
+  const written = sql`EXISTS (SELECT 1 FROM ${outboundSubmissions} WHERE id = ${submissionId})`;
+  const statements: Query[] = [
+    sql`INSERT INTO ${outboundSubmissions} (id, account_id, delivery_id, idempotency_key, blob_key, mail_from, size, header_size, local_recipients, created_at)
+      SELECT ${submissionId}, ${m.accountId}, ${m.deliveryId}, ${m.idempotencyKey}, ${blobKey(m.blob.key)}, ${m.mailFrom}, ${m.blob.size},
+        ${m.headerSize}, ${JSON.stringify(m.localRecipients)}, ${now}
+      WHERE ${when}`,
+  ];
+  for (const run of chunkByJsonSize([...jobIds].map(([domain, id]) => ({ id, domain })))) {
+    statements.push(sql`INSERT INTO ${outboundJobs} (id, submission_id, domain, attempts, next_attempt_at, created_at)
+      SELECT j.value ->> '$.id', ${submissionId}, j.value ->> '$.domain', 0, ${now}, ${now}
+      FROM json_each(${JSON.stringify(run.items)}) AS j WHERE ${written} ORDER BY j.key`);
+  }
+  const rows = m.recipients.map((recipient) => ({ jobId: jobIds.get(domainOf(recipient))!, recipient, domain: domainOf(recipient) }));
+  for (const run of chunkByJsonSize(rows)) {
+    statements.push(sql`INSERT INTO ${outboundRecipients} (submission_id, job_id, recipient, domain, state, attempts, next_attempt_at, updated_at)
+      SELECT ${submissionId}, j.value ->> '$.jobId', j.value ->> '$.recipient', j.value ->> '$.domain', 'queued', 0, ${now}, ${now}
+      FROM json_each(${JSON.stringify(run.items)}) AS j WHERE ${written} ORDER BY j.key`);
+  }
+  return statements;
 }

@@ -1,14 +1,41 @@
 /**
  * Admin: domains we serve. POST creates one with its DKIM keys (201 Domain, 409 conflict if it
- * exists); GET lists all as `{ domains }`, sorted by name; `GET /:domain/dkim` gives the DKIM
- * public keys as DNS must publish them (DkimPublicKeys; 404 not_found for a domain we do not serve).
+ * exists); GET lists all as `{ domains }`, sorted by name; `GET /:domain` and `PATCH /:domain`
+ * read and change its addressing and inbound settings (DomainWithSettings; DomainSettingsUpdate,
+ * where a field left out stays as it is and an unknown field is 400; the reasons for a 400 are
+ * listed in store/domains.ts); `GET /:domain/dkim` gives the DKIM public keys as DNS must publish
+ * them (DkimPublicKeys). A domain we do not serve is 404 not_found everywhere. Settings apply to
+ * the next message: nothing is cached at the edge.
  */
 import { Hono } from "hono";
-import { CreateDomainRequest, type DkimPublicKeys, type Domain } from "../../../../common/contract.ts";
+import { z } from "zod";
+import {
+  CreateDomainRequest,
+  DomainSettingsUpdate,
+  InboundAction,
+  InboundPolicy,
+  type DkimPublicKeys,
+  type Domain,
+  type DomainWithSettings,
+} from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
 import { parseBody } from "../../errors.ts";
 import { dkimPublicKeys } from "../../store/dkim.ts";
-import { createDomain, listDomains } from "../../store/domains.ts";
+import { createDomain, domainWithSettings, listDomains, updateDomainSettings } from "../../store/domains.ts";
+
+/**
+ * Strict, so a misspelt field ("catchall") is an error rather than silently nothing. `inbound` is
+ * spelt out without defaults: the contract's InboundPolicy.partial() fills every check left out
+ * with its default under zod 4, which would reset checks the request did not mention.
+ */
+const InboundUpdate = z
+  .object(
+    Object.fromEntries(Object.keys(InboundPolicy.shape).map((k) => [k, InboundAction.optional()])) as {
+      [K in keyof InboundPolicy]: z.ZodOptional<typeof InboundAction>;
+    },
+  )
+  .strict();
+const SettingsUpdate = DomainSettingsUpdate.extend({ inbound: InboundUpdate.optional() }).strict();
 
 export const domainRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
@@ -16,4 +43,9 @@ export const domainRoutes = new Hono<AppEnv>()
     return c.json((await createDomain(c.var.db, req)) satisfies Domain, 201);
   })
   .get("/", async (c) => c.json({ domains: await listDomains(c.var.db) }))
+  .get("/:domain", async (c) => c.json((await domainWithSettings(c.var.db, c.req.param("domain"))) satisfies DomainWithSettings))
+  .patch("/:domain", async (c) => {
+    const req = await parseBody(c, SettingsUpdate);
+    return c.json((await updateDomainSettings(c.var.db, c.req.param("domain"), req)) satisfies DomainWithSettings);
+  })
   .get("/:domain/dkim", async (c) => c.json((await dkimPublicKeys(c.var.db, c.req.param("domain"), Date.now())) satisfies DkimPublicKeys));

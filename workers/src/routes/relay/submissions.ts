@@ -13,6 +13,7 @@
 import { Hono } from "hono";
 import { SubmissionRequest, type SubmissionResult } from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
+import { srsContext } from "../../auth/srs.ts";
 import { idParam, parseBody } from "../../errors.ts";
 import { submit } from "../../store/submissions.ts";
 import { edgeNow } from "../admin/clock.ts";
@@ -20,6 +21,7 @@ import { edgeNow } from "../admin/clock.ts";
 export const submissionRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const accountId = idParam(c.req.param("a"));
   const req = await parseBody(c, SubmissionRequest);
+  const now = edgeNow(c.env);
   const result = await submit(
     c.var.db,
     c.env.MAIL,
@@ -32,7 +34,8 @@ export const submissionRoutes = new Hono<AppEnv>().post("/", async (c) => {
       index: req.index,
       search: req.search,
     },
-    edgeNow(c.env),
+    now,
+    srsContext(c.env, now),
   );
   return c.json(result satisfies SubmissionResult);
 });
