@@ -28,6 +28,10 @@ export interface StackOptions {
   /** Overrides of relay limits, e.g. a small message size for tests. */
   smtpLimits?: Partial<RelayConfig["smtpLimits"]>;
   imapLimits?: Partial<RelayConfig["imapLimits"]>;
+  /** Overrides of the MX's abuse limits (connections per IP, messages per connection, …). */
+  mxLimits?: Partial<RelayConfig["mxLimits"]>;
+  /** DNSBL zones (and lookup timeout) the MX consults through `dnsServers`; default none. */
+  dnsbl?: Partial<RelayConfig["dnsbl"]>;
   /**
    * Outbound delivery settings. Tests that do not deliver leave it out, so no relay leases
    * jobs behind their back; `npm start` switches it on with the system resolver.
@@ -131,6 +135,8 @@ export class LocalStack {
       listen: { host: "127.0.0.1", ...this.#relayPorts },
       smtpLimits: this.options.smtpLimits ?? {},
       imapLimits: this.options.imapLimits ?? {},
+      mxLimits: this.options.mxLimits ?? {},
+      dnsbl: this.options.dnsbl ?? {},
       dnsServers: this.options.dnsServers ?? [],
       delivery: this.options.delivery ? { enabled: true, ...this.options.delivery } : { enabled: false },
     });

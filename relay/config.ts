@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { imapLimits } from "./imap/limits.ts";
-import { smtpLimits } from "./smtp/limits.ts";
+import { dnsblDefaults, MAX_MESSAGE_BYTES_BOUND, mxLimits, smtpLimits } from "./smtp/limits.ts";
 
 /** What one outbound host attempt may take: a connect timeout and two command timeouts (the slowest replies). */
 export function hostAttemptBudgetMs(t: { connectTimeoutMs: number; commandTimeoutMs: number }): number {
@@ -83,7 +83,8 @@ export const RelayConfig = z.object({
     }),
   smtpLimits: z
     .object({
-      maxMessageBytes: z.number().int().positive().default(smtpLimits.maxMessageBytes),
+      /** At most MAX_MESSAGE_BYTES_BOUND (≈32 MiB), so every message we accept fits the edge's blob limit. */
+      maxMessageBytes: z.number().int().positive().max(MAX_MESSAGE_BYTES_BOUND).default(smtpLimits.maxMessageBytes),
       maxRecipients: z.number().int().positive().default(smtpLimits.maxRecipients),
       maxClients: z.number().int().positive().default(smtpLimits.maxClients),
       socketTimeoutMs: z.number().int().positive().default(smtpLimits.socketTimeoutMs),
@@ -92,6 +93,27 @@ export const RelayConfig = z.object({
       authFailureWindowMs: z.number().int().positive().default(smtpLimits.authFailureWindowMs),
     })
     .default({ ...smtpLimits }),
+  /** Port 25 only; each value's default and its source are in relay/smtp/limits.ts. */
+  mxLimits: z
+    .object({
+      maxConnectionsPerIp: z.number().int().positive().default(mxLimits.maxConnectionsPerIp),
+      maxMessagesPerConnection: z.number().int().positive().default(mxLimits.maxMessagesPerConnection),
+      maxCommandsWithoutMail: z.number().int().positive().default(mxLimits.maxCommandsWithoutMail),
+      maxUnknownRecipients: z.number().int().positive().default(mxLimits.maxUnknownRecipients),
+      /** smtp-server waits 100 ms before every greeting whatever we say: less is not possible. */
+      greetingDelayMs: z.number().int().min(100).max(60_000).default(mxLimits.greetingDelayMs),
+    })
+    .default({ ...mxLimits }),
+  /**
+   * DNS blocklists asked about every MX client through `dnsServers`; what a listing does is each
+   * recipient domain's `inbound.dnsbl` action (reject: 554 5.7.1 at RCPT; quarantine: Junk).
+   */
+  dnsbl: z
+    .object({
+      zones: z.array(z.string().regex(/^(?=.{1,253}\.?$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i)).default([]),
+      timeoutMs: z.number().int().min(100).max(30_000).default(dnsblDefaults.timeoutMs),
+    })
+    .default({ zones: [], timeoutMs: dnsblDefaults.timeoutMs }),
   imapLimits: z
     .object({
       maxLineLength: z.number().int().positive().default(imapLimits.maxLineLength),

@@ -11,9 +11,11 @@ import { createImapServer, type ImapServer } from "./imap/server.ts";
 import { ChangeFeed } from "./imap/change-feed.ts";
 import { ConnectionLimiter } from "./imap/connection-limits.ts";
 import { createMxServer } from "./smtp/mx.ts";
+import { createDnsbl } from "./smtp/dnsbl.ts";
 import { createSubmissionServer, SubmissionGuards } from "./smtp/submission.ts";
 import { loadTls, type TlsMaterial } from "./tls.ts";
 import { startDelivery } from "./delivery/start.ts";
+import { createDeliveryDns } from "./delivery/dns.ts";
 import type { OutboundWorker } from "./delivery/outbound-worker.ts";
 
 export interface RunningRelay {
@@ -38,7 +40,10 @@ export async function startRelay(config: RelayConfig, log: (line: string) => voi
 
   try {
     if (config.listen.mx !== null) {
-      const mx = createMxServer({ edge, hostname: config.hostname, tls, limits: config.smtpLimits, changes, log });
+      // SPF/DKIM/DMARC/ARC/iprev lookups of incoming mail go to the configured resolvers too.
+      const resolver = createDeliveryDns(config.dnsServers).mailauthResolver;
+      const dnsbl = config.dnsbl.zones.length > 0 ? createDnsbl({ ...config.dnsbl, servers: config.dnsServers, log }) : null;
+      const mx = createMxServer({ edge, hostname: config.hostname, tls, limits: config.smtpLimits, mxLimits: config.mxLimits, dnsbl, changes, resolver, log });
       ports.mx = await listen(mx.server, config.listen.mx, host);
       closers.push(() => closeSmtp(mx));
     }

@@ -38,6 +38,21 @@ export const replies = {
   senderNotOwned: () => new SmtpReply(553, "5.7.1", "Sender address not owned by you"),
   fromHeaderNotOwned: () => new SmtpReply(553, "5.7.1", "From header address not owned by you"),
   rateLimited: () => new SmtpReply(450, "4.7.1", "Rate limit exceeded, try later"),
+  // MX abuse limits (abuse-limits.ts). 421 closes the connection (RFC 5321 §3.8); the texts
+  // start with our name, as RFC 5321 §4.2 shows 421 and Postfix's anvil/error-limit replies do.
+  tooManyConnections: (hostname: string, ip: string) =>
+    new SmtpReply(421, "4.7.0", `${hostname} Error: too many connections from [${ip}], try again later`),
+  tooManyMessages: (hostname: string) =>
+    new SmtpReply(421, "4.7.0", `${hostname} Error: too many messages in this connection, continue on a new one`),
+  tooManyCommands: (hostname: string) =>
+    new SmtpReply(421, "4.7.0", `${hostname} Error: too many commands without a mail transaction`),
+  tooManyUnknownRecipients: (hostname: string) =>
+    new SmtpReply(421, "4.7.0", `${hostname} Error: too many unknown recipients`),
+  /** Sent before our greeting (RFC 5321 §4.3.1 has the client wait for it); Exim answers 554 too. */
+  earlyTalker: () => new SmtpReply(554, "5.5.0", "SMTP synchronization error: command sent before the greeting"),
+  /** Postfix's reject_rbl_client text. */
+  dnsblListed: (ip: string, zone: string) =>
+    new SmtpReply(554, "5.7.1", `Service unavailable; Client host [${ip}] blocked using ${zone}`),
 };
 
 /** The SMTP form of a failed edge call; anything unknown is temporary (the sender retries). */

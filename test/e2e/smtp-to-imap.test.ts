@@ -77,9 +77,10 @@ describe("SMTP in, stored at the edge, read over IMAP", () => {
       assert.ok(source.subarray(source.length - sent.length).equals(sent), "the sent octets are stored unchanged");
       const added = source.subarray(0, source.length - sent.length).toString("latin1");
       const fieldNames = added.split(/\r\n(?![ \t])/).filter(Boolean).map((f) => f.slice(0, f.indexOf(":")));
-      assert.deepEqual(fieldNames, ["Return-Path", "Received"]);
+      assert.deepEqual(fieldNames, ["Return-Path", "Received", "Authentication-Results"]);
       assert.match(added, /^Return-Path: <alice@sender\.example>\r\n/);
       assert.match(added, /Received: from .+\s+by mx\.edgemail\.test \(edgemail\) with ESMTPS? id /s);
+      assert.match(added, /\r\nAuthentication-Results: mx\.edgemail\.test;\r\n /);
       assert.equal(message.size, source.length);
       assert.equal(message.envelope?.subject, "Quarterly report, with attachment");
       assert.equal(message.envelope?.messageId, "<report-1@sender.example>");

@@ -22,8 +22,9 @@ export class SmtpTranscript {
     });
   }
 
-  static async open(port: number): Promise<{ client: SmtpTranscript; greeting: string }> {
-    const socket = connect(port, "127.0.0.1");
+  /** `localAddress`: the source address to connect from (e.g. 127.0.0.5, any of 127.0.0.0/8 on Linux). */
+  static async open(port: number, localAddress?: string): Promise<{ client: SmtpTranscript; greeting: string }> {
+    const socket = connect({ port, host: "127.0.0.1", ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     const client = new SmtpTranscript(socket);
     return { client, greeting: await client.reply() };
