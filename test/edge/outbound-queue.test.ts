@@ -92,6 +92,17 @@ describe("submission and the outbound queue", () => {
     assert.equal(await check("bob+x@example.org", bob), true);
   });
 
+  it("allows an alias to the accounts it names directly, not to others", async () => {
+    const check = async (address: string, account = alice) =>
+      (await edge.relay<{ allowed: boolean }>("POST", `/accounts/${account.id}/senders/check`, { address })).body.allowed;
+    assert.equal(await check("team@example.org"), false);
+    const created = await edge.admin("POST", "/aliases", { address: "team@example.org", targets: ["alice@example.org", "x@remote.test"] });
+    assert.equal(created.status, 201);
+    assert.equal(await check("team@example.org"), true);
+    assert.equal(await check("team+news@example.org"), true);
+    assert.equal(await check("team@example.org", bob), false);
+  });
+
   it("stores local copies at once and queues one job per remote domain", async () => {
     const raw = sampleMessage("split");
     const s = await submitMessage(

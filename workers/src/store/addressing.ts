@@ -306,7 +306,17 @@ export async function ownsAddress(db: Db, accountId: number, address: string): P
   if (exact) return exact.accountId === accountId;
   const domain = await book.domain(domainOf(lower));
   const base = domain ? plusBase(localPart(lower), domain.plusDelimiter) : null;
-  return base !== null && (await book.account(`${base}@${domain!.name}`))?.accountId === accountId;
+  const baseAddress = base !== null ? `${base}@${domain!.name}` : null;
+  if (baseAddress !== null && (await book.account(baseAddress))?.accountId === accountId) return true;
+  // An alias may be used by the accounts it delivers to directly (Postfix's
+  // smtpd_sender_login_maps fed from the alias table): team@ → alice, bob lets both send as team@.
+  for (const alias of [lower, baseAddress]) {
+    if (alias === null || (await book.account(alias))) continue;
+    for (const target of (await book.alias(alias)) ?? []) {
+      if ((await book.account(target))?.accountId === accountId) return true;
+    }
+  }
+  return false;
 }
 
 /** The local part before the first delimiter character, or null when there is none (or it would be empty). */

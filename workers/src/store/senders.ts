@@ -5,8 +5,9 @@
  * Callers may rely on: allowed are the null reverse-path "" (bounces and other auto-replies),
  * the account's own address and its plus-addresses (with its domain's delimiters, none when the
  * domain turned plus-addressing off), case-insensitively; an account literally named
- * `user+tag@domain` owns that address, not `user@domain`. Aliases, postmaster and the catch-all
- * do not count (store/addressing.ts ownsAddress). An unknown account id is allowed nothing.
+ * `user+tag@domain` owns that address, not `user@domain`; an alias (and its plus-addresses) whose
+ * targets name the account directly. Postmaster and the catch-all do not count
+ * (store/addressing.ts ownsAddress). An unknown account id is allowed nothing.
  */
 import type { Db } from "./db.ts";
 import { ownsAddress } from "./addressing.ts";
