@@ -1,0 +1,62 @@
+/**
+ * The CLI's client of the admin API (`/admin/v1`, Bearer ADMIN_TOKEN). Every failure is a
+ * {@link CliError} carrying the exit code scripts can rely on:
+ *   2 usage (bad argument), 3 the edge could not be reached, 4 the token was refused,
+ *   5 the edge refused the request (4xx, with its reason), 1 anything else.
+ */
+import { ADMIN_API_PREFIX, ApiError } from "../common/contract.ts";
+
+export class CliError extends Error {
+  override readonly name = "CliError";
+  readonly exitCode: number;
+  constructor(exitCode: number, message: string) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export const usage = (message: string) => new CliError(2, message);
+
+export class AdminClient {
+  readonly #base: string;
+  readonly #token: string;
+
+  constructor(url: string, token: string) {
+    this.#base = url.replace(/\/+$/, "") + ADMIN_API_PREFIX;
+    this.#token = token;
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.#base + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (err) {
+      const reason = err instanceof Error && err.name === "TimeoutError" ? "timed out" : "is unreachable";
+      throw new CliError(3, `the edge at ${this.#base.slice(0, -ADMIN_API_PREFIX.length)} ${reason}`);
+    }
+    if (response.status === 401) throw new CliError(4, "the edge refused the admin token (401): check --token or EDGEMAIL_TOKEN");
+    const text = await response.text();
+    if (!response.ok) {
+      const parsed = ApiError.safeParse(safeJson(text));
+      const reason = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
+      throw new CliError(response.status < 500 ? 5 : 1, `${method} ${path}: ${reason}`);
+    }
+    return (text === "" ? undefined : safeJson(text)) as T;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
