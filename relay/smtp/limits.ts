@@ -99,3 +99,21 @@ export interface DnsblSettings {
   zones: string[];
   timeoutMs: number;
 }
+
+/**
+ * The smtp-server options every listener (MX and submission) sets the same way: the limits
+ * above, enhanced status codes on, no reverse lookups through the system resolver (tests and
+ * the relay use their own), no library logging.
+ */
+export function sharedServerOptions(limits: SmtpLimits) {
+  return {
+    hideENHANCEDSTATUSCODES: false,
+    size: limits.maxMessageBytes,
+    rejectOversized: true,
+    maxRecipients: limits.maxRecipients,
+    maxClients: limits.maxClients,
+    socketTimeout: limits.socketTimeoutMs,
+    disableReverseLookup: true,
+    logger: false,
+  } as const;
+}

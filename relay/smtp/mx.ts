@@ -19,7 +19,7 @@ import type { ChangeFeed } from "../imap/change-feed.ts";
 import { deliverInbound, InboundRejected } from "./inbound.ts";
 import type { MailauthResolver } from "./inbound-authentication.ts";
 import { mxSession, startTransaction } from "./mx-session.ts";
-import type { MxLimits, SmtpLimits } from "./limits.ts";
+import { sharedServerOptions, type MxLimits, type SmtpLimits } from "./limits.ts";
 import { MxAbuseGuard } from "./abuse-limits.ts";
 import type { Dnsbl } from "./dnsbl.ts";
 import { installEnhancedCodePassThrough, replies, replyForEdgeError } from "./replies.ts";
@@ -54,14 +54,7 @@ export function createMxServer(options: MxOptions): SMTPServer {
     cert: options.tls.cert,
     disabledCommands: ["AUTH"],
     authOptional: true,
-    hideENHANCEDSTATUSCODES: false,
-    size: limits.maxMessageBytes,
-    rejectOversized: true,
-    maxRecipients: limits.maxRecipients,
-    maxClients: limits.maxClients,
-    socketTimeout: limits.socketTimeoutMs,
-    disableReverseLookup: true,
-    logger: false,
+    ...sharedServerOptions(limits),
 
     onConnect(session, callback) {
       guard.onConnect(session, callback);

@@ -26,7 +26,7 @@ import { readMessage } from "./message-upload.ts";
 import { EdgeError } from "../edge/errors.ts";
 import type { TlsMaterial } from "../tls.ts";
 import type { ChangeFeed } from "../imap/change-feed.ts";
-import type { SmtpLimits } from "./limits.ts";
+import { sharedServerOptions, type SmtpLimits } from "./limits.ts";
 import { headerFromAddresses, submitMessage } from "./outbound-submission.ts";
 import { installEnhancedCodePassThrough, replies, requireTlsForAuth, SmtpReply } from "./replies.ts";
 
@@ -120,14 +120,7 @@ export function createSubmissionServer(options: SubmissionOptions): SMTPServer {
     // MAIL is refused in onMailFrom, so that "STARTTLS first" and "AUTH first" get their own replies.
     authOptional: true,
     allowInsecureAuth: false,
-    hideENHANCEDSTATUSCODES: false,
-    size: limits.maxMessageBytes,
-    rejectOversized: true,
-    maxRecipients: limits.maxRecipients,
-    maxClients: limits.maxClients,
-    socketTimeout: limits.socketTimeoutMs,
-    disableReverseLookup: true,
-    logger: false,
+    ...sharedServerOptions(limits),
 
     onAuth(auth, session, callback) {
       if (!session.secure) return callback(replies.encryptionRequired());
