@@ -35,3 +35,6 @@ export * from "./contract/admin.ts";
 export * from "./contract/outbound.ts";
 export * from "./contract/dkim.ts";
 export * from "./contract/addressing.ts";
+export * from "./contract/dns.ts";
+export * from "./contract/queue.ts";
+export * from "./contract/reports.ts";

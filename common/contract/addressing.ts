@@ -1,7 +1,7 @@
 /** Domain settings, aliases and stored deliveries (admin). Part of the relay ⇄ edge contract: see ../contract.ts. */
 import { z } from "zod";
-import { Domain } from "./admin.ts";
-import { EmailAddress } from "./base.ts";
+import { Domain, MtaStsSettings } from "./admin.ts";
+import { EmailAddress, HostName, IpAddress } from "./base.ts";
 import { InboundAuthentication } from "./deliveries.ts";
 import { InboundAction, InboundPolicy } from "./recipients.ts";
 
@@ -19,6 +19,13 @@ import { InboundAction, InboundPolicy } from "./recipients.ts";
 // `postmaster@` of any of our domains (→ the domain's postmaster alias or, without one, its
 // oldest account); plus-addressing (`user+tag@` → `user@`, delimiter per domain, "" = off);
 // domain alias (`user@mirror` → `user@target`); catch-all. Changes apply to the next RCPT.
+// `<reportLocalPart>@<domain>` is the report address (contract/reports.ts): it is resolved before
+// accounts and aliases, and what arrives there is parsed as a DMARC or TLS-RPT report, not filed.
+//
+// MTA-STS (RFC 8461) and DNS: `mtaSts` in an update sets the published policy (null: none);
+// its `mx` left out means "follow mxHosts". The policy id is derived from the policy text, so it
+// changes exactly when the text does (Domain.mtaSts.policyId). New domains publish a `testing`
+// policy following mxHosts unless created with `mtaSts: null`.
 
 export const DomainSettings = z.object({
   plusDelimiter: z.string().max(5).regex(/^[^@\s]*$/).default("+"),
@@ -27,9 +34,24 @@ export const DomainSettings = z.object({
   /** This domain mirrors another of ours (`user@this` → `user@aliasOf`); null: it has its own users. */
   aliasOf: z.string().max(253).nullable().default(null),
   inbound: InboundPolicy.default(InboundPolicy.parse({})),
+  /** The relay host names in MX preference order; the first is also the IMAP/submission host. Default `mail.<domain>`. */
+  mxHosts: z.array(z.string()).min(1).max(10),
+  /** Public addresses of the relays, for SPF `ip4:`/`ip6:`; empty: SPF says `mx`. */
+  relayIps: z.array(z.string()).max(20).default([]),
+  /** Local part of the report address (DMARC and TLS-RPT `rua`). */
+  reportLocalPart: z.string().default("reports"),
 });
 export type DomainSettings = z.infer<typeof DomainSettings>;
 export const DomainSettingsUpdate = z.object({
+  mxHosts: z.array(HostName).min(1).max(10).nullable().optional(),
+  relayIps: z.array(IpAddress).max(20).nullable().optional(),
+  reportLocalPart: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "not a local part")
+    .optional(),
+  mtaSts: MtaStsSettings.nullable().optional(),
   plusDelimiter: DomainSettings.shape.plusDelimiter.unwrap().optional(),
   catchAll: EmailAddress.nullable().optional(),
   aliasOf: z.string().max(253).nullable().optional(),

@@ -13,6 +13,19 @@ export const EmailAddress = z
   .regex(/^[^\s@<>]+@[^\s@<>]+$/, "not an address")
   .transform((s) => s.toLowerCase());
 
+export const HostName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, "not a host name");
+/** RFC 8461 §3.2 mx patterns: a host name, or `*.` and a host name. */
+export const MxPattern = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, "not an MTA-STS mx pattern");
+export const IpAddress = z.union([z.ipv4(), z.ipv6()]);
+
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "not a sha-256 hex digest");
 
 // ---- errors ---------------------------------------------------------------------------

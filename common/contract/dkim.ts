@@ -6,6 +6,11 @@ import { TlsResultType } from "./outbound.ts";
 //
 //   GET /relay/v1/domains/:domain/dkim     → DkimSigningKeys (private keys: the relay signs, never stores them)
 //   GET /admin/v1/domains/:domain/dkim     → DkimPublicKeys (what DNS must publish)
+//   POST /admin/v1/domains/:domain/dkim/rotate  RotateDkimRequest → DkimPublicKeys
+//
+// Rotation adds a new RSA + ed25519 pair that signs from `now + delaySeconds`; at that moment the
+// keys signing now retire. Retired keys stay published for RETIRED_KEY_PUBLISH_DAYS after they
+// stop signing (mail in flight and queued mail must still verify), then leave the DNS record set.
 //
 // Every domain gets a 2048-bit RSA key and an ed25519 key when it is created (RFC 8463 dual
 // signing); a domain without keys (created before keys existed) gets them on first read.
@@ -23,9 +28,20 @@ export type DkimSigningKey = z.infer<typeof DkimSigningKey>;
 export const DkimSigningKeys = z.object({ domain: z.string(), keys: z.array(DkimSigningKey) });
 export type DkimSigningKeys = z.infer<typeof DkimSigningKeys>;
 
+export const RETIRED_KEY_PUBLISH_DAYS = 7;
+export const RotateDkimRequest = z.object({
+  /** Publish first, sign later: time for the new TXT records to reach DNS caches. */
+  delaySeconds: z.number().int().min(0).max(30 * 86400).default(0),
+});
+export type RotateDkimRequest = z.input<typeof RotateDkimRequest>;
+
+export const DkimKeyStatus = z.enum(["pending", "active", "retired"]);
 export const DkimPublicKey = z.object({
   selector: z.string(),
   algorithm: DkimAlgorithm,
+  status: DkimKeyStatus,
+  activeFrom: z.number().int(),
+  retiredAt: z.number().int().nullable(),
   /** `<selector>._domainkey.<domain>` */
   dnsName: z.string(),
   /** The TXT record value, e.g. `v=DKIM1; k=rsa; p=MIIB…` (unsplit; DNS tooling splits it into 255-byte strings). */

@@ -15,6 +15,11 @@ export interface Bindings {
   RELAY_KEY: string;
   /** Key of the Sender Rewriting Scheme for forwarded mail (auth/srs.ts); unset: derived from RELAY_KEY. */
   SRS_SECRET?: string;
+  /**
+   * The Worker's public host name, which `mta-sts.`, `autoconfig.` and `autodiscover.` of every
+   * domain point at (store/dns-records.ts); unset: the host the admin request came to.
+   */
+  EDGE_HOSTNAME?: string;
   /** "1" only in tests: enables POST /admin/v1/faults. Never set in wrangler.toml. */
   ALLOW_FAULT_INJECTION?: string;
   /** Outbound retry schedule overrides in seconds (store/outbound-policy.ts holds the defaults). */

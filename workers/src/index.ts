@@ -1,6 +1,7 @@
 /**
  * The edge Worker: one Hono app serving the relay API (/relay/v1, Bearer RELAY_KEY), the admin API
- * (/admin/v1, Bearer ADMIN_TOKEN) and the public MTA-STS policy. Shapes: common/contract.ts.
+ * (/admin/v1, Bearer ADMIN_TOKEN) and the public web endpoints: the MTA-STS policy, client
+ * autoconfig and the TLS-RPT report endpoint. Shapes: common/contract.ts.
  *
  * Callers may rely on: every error body is the contract's ApiError (errors.ts); a request under
  * /relay/v1 or /admin/v1 without the right bearer is 401 before anything else happens, even for
@@ -20,6 +21,10 @@ import { tlsResultRoutes } from "./routes/admin/tls-results.ts";
 import { clockRoutes } from "./routes/admin/clock.ts";
 import { faultRoutes } from "./routes/admin/faults.ts";
 import { mtaStsRoutes } from "./routes/mta-sts.ts";
+import { autoconfigRoutes } from "./routes/autoconfig.ts";
+import { tlsReportRoutes } from "./routes/tls-reports.ts";
+import { queueRoutes } from "./routes/admin/queue.ts";
+import { reportRoutes } from "./routes/admin/reports.ts";
 import { appendRoutes } from "./routes/relay/append.ts";
 import { authRoutes } from "./routes/relay/auth.ts";
 import { blobRoutes } from "./routes/relay/blobs.ts";
@@ -60,7 +65,9 @@ const admin = new Hono<AppEnv>()
   .route("/blobs", adminBlobRoutes)
   .route("/faults", faultRoutes)
   .route("/clock", clockRoutes)
-  .route("/tls-results", tlsResultRoutes);
+  .route("/tls-results", tlsResultRoutes)
+  .route("/queue", queueRoutes)
+  .route("/reports", reportRoutes);
 
 const app = new Hono<AppEnv>()
   .use("*", async (c, next) => {
@@ -69,7 +76,9 @@ const app = new Hono<AppEnv>()
   })
   .route(RELAY_API_PREFIX, relay)
   .route(ADMIN_API_PREFIX, admin)
-  .route("/", mtaStsRoutes);
+  .route("/", mtaStsRoutes)
+  .route("/", autoconfigRoutes)
+  .route("/", tlsReportRoutes);
 
 app.notFound(() => errorResponse(apiError("not_found")));
 app.onError((err) => errorResponse(err));

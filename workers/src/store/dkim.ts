@@ -61,8 +61,8 @@ export async function generateDkimKeys(now: number): Promise<NewDkimKey[]> {
  */
 export function insertKeysIfNone(domain: string, keys: readonly NewDkimKey[], now: number): Query {
   // The WHERE is required before ON CONFLICT in INSERT … SELECT (SQLite's parsing ambiguity).
-  return sql`INSERT INTO ${dkimKeys} (domain_id, selector, algorithm, private_key_pem, public_key, active, created_at)
-    SELECT d.id, k.value ->> '$.selector', k.value ->> '$.algorithm', k.value ->> '$.privateKeyPem', k.value ->> '$.publicKey', 1, ${now}
+  return sql`INSERT INTO ${dkimKeys} (domain_id, selector, algorithm, private_key_pem, public_key, active_from, created_at)
+    SELECT d.id, k.value ->> '$.selector', k.value ->> '$.algorithm', k.value ->> '$.privateKeyPem', k.value ->> '$.publicKey', ${now}, ${now}
     FROM ${domains} AS d, json_each(${JSON.stringify(keys)}) AS k
     WHERE d.name = ${domain} AND NOT EXISTS (SELECT 1 FROM ${dkimKeys} AS e WHERE e.domain_id = d.id)
     ORDER BY k.key
@@ -73,7 +73,7 @@ export async function dkimSigningKeys(db: Db, domain: string, now: number): Prom
   const { name, keys } = await domainKeys(db, domain, now);
   return {
     domain: name,
-    keys: keys.filter((k) => k.active).map((k) => ({ selector: k.selector, algorithm: k.algorithm, privateKeyPem: k.privateKeyPem })),
+    keys: keys.filter((k) => keyStatus(k, now) === "active").map((k) => ({ selector: k.selector, algorithm: k.algorithm, privateKeyPem: k.privateKeyPem })),
   };
 }
 
@@ -86,6 +86,9 @@ export async function dkimPublicKeys(db: Db, domain: string, now: number): Promi
       algorithm: k.algorithm,
       dnsName: `${k.selector}._domainkey.${name}`,
       dnsValue: dnsValue(k.algorithm, k.publicKey),
+      status: keyStatus(k, now),
+      activeFrom: k.activeFrom,
+      retiredAt: k.retiredAt,
       createdAt: k.createdAt,
     })),
   };
@@ -130,4 +133,16 @@ function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);
+}
+
+export function keyStatus(key: Pick<DkimKeyRow, "activeFrom" | "retiredAt">, now: number): "pending" | "active" | "retired" {
+  if (key.retiredAt !== null && key.retiredAt <= now) return "retired";
+  return key.activeFrom <= now ? "active" : "pending";
+}
+
+/** Adds a new key pair that signs from `now + delaySeconds`, when the signing keys retire. (issue 6: to be written) */
+export async function rotateDkimKeys(db: Db, domain: string, delaySeconds: number, now: number): Promise<DkimPublicKeys> {
+  void delaySeconds;
+  throw apiError("internal", "not implemented yet");
+  return dkimPublicKeys(db, domain, now);
 }

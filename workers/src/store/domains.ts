@@ -3,9 +3,10 @@
  *
  * Callers may rely on: names are lower-case; `createDomain` stores the domain and its DKIM keys
  * (store/dkim.ts) in one batch, and throws `conflict` when the name exists (also when a concurrent
- * request created it first); a domain with `mtaSts: null` publishes no policy; the policy id is
- * the UTC creation time (`20261124T010203Z`), so it changes whenever a policy is (re)created,
- * which is what senders watch the `_mta-sts` TXT record for.
+ * request created it first); a domain with `mtaSts: null` publishes no policy, one created without
+ * `mtaSts` a `testing` policy; a policy without its own mx list follows the domain's mxHosts; the
+ * policy id is a digest of the policy text, so it changes exactly when the text does (also when
+ * mxHosts change under a policy that follows them), which is what senders watch `_mta-sts` for.
  *
  * Settings (contract DomainSettings, read by store/addressing.ts): `updateDomainSettings` changes
  * only the fields given (`inbound` merged check by check) and answers 400 with the reason for a
@@ -18,19 +19,21 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
-import { InboundPolicy, type CreateDomainRequest, type Domain, type DomainSettingsUpdate, type DomainWithSettings } from "../../../common/contract.ts";
+import { InboundPolicy, MtaStsSettings, type CreateDomainRequest, type Domain, type DomainSettingsUpdate, type DomainWithSettings } from "../../../common/contract.ts";
 import { apiError } from "../errors.ts";
 import { runBatch, type Db } from "./db.ts";
 import { generateDkimKeys, insertKeysIfNone } from "./dkim.ts";
 import { accounts, domains, type DomainRow } from "./schema.ts";
 
 export async function createDomain(db: Db, req: z.output<typeof CreateDomainRequest>, now = Date.now()): Promise<Domain> {
+  // Left out, a domain publishes a `testing` policy (RFC 8461 §5: test before enforcing).
+  const mtaSts = req.mtaSts === undefined ? MtaStsSettings.parse({}) : req.mtaSts;
   const values = {
     name: req.name,
-    mtaStsMode: req.mtaSts?.mode ?? null,
-    mtaStsMx: req.mtaSts?.mx ?? null,
-    mtaStsMaxAge: req.mtaSts?.maxAge ?? null,
-    mtaStsPolicyId: req.mtaSts ? policyId(now) : null,
+    mtaStsMode: mtaSts?.mode ?? null,
+    mtaStsMx: mtaSts?.mx ?? null,
+    mtaStsMaxAge: mtaSts?.maxAge ?? null,
+    mxHosts: req.mxHosts ?? null,
     createdAt: now,
   };
   const keys = await generateDkimKeys(now);
@@ -55,24 +58,31 @@ export async function findDomain(db: Db, name: string): Promise<DomainRow | unde
   return rows[0];
 }
 
-export function toDomain(row: Pick<DomainRow, "id" | "name" | "mtaStsMode" | "mtaStsMx" | "mtaStsMaxAge" | "mtaStsPolicyId">): Domain {
-  const hasPolicy = row.mtaStsMode !== null && row.mtaStsMx !== null && row.mtaStsMaxAge !== null && row.mtaStsPolicyId !== null;
-  return {
-    id: row.id,
-    name: row.name,
-    mtaSts: hasPolicy
-      ? { mode: row.mtaStsMode!, mx: row.mtaStsMx!, maxAge: row.mtaStsMaxAge!, policyId: row.mtaStsPolicyId! }
-      : null,
-  };
+export function toDomain(row: Pick<DomainRow, "id" | "name" | "mtaStsMode" | "mtaStsMx" | "mtaStsMaxAge" | "mxHosts">): Domain {
+  if (row.mtaStsMode === null || row.mtaStsMaxAge === null) return { id: row.id, name: row.name, mtaSts: null };
+  const policy = { mode: row.mtaStsMode, mx: row.mtaStsMx ?? mxHostsOf(row), maxAge: row.mtaStsMaxAge };
+  return { id: row.id, name: row.name, mtaSts: { ...policy, policyId: policyId(renderMtaStsPolicy(policy)) } };
 }
 
-/** RFC 8461 §3.1 allows 1–32 alphanumerics; a compact UTC timestamp sorts and reads well. */
-export function policyId(now: number): string {
-  return new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+/** The relay host names of a domain, MX preference order: `mail.<name>` unless set. */
+export function mxHostsOf(row: Pick<DomainRow, "name" | "mxHosts">): string[] {
+  return row.mxHosts && row.mxHosts.length > 0 ? row.mxHosts : [`mail.${row.name}`];
+}
+
+/**
+ * RFC 8461 §3.1 allows 1–32 alphanumerics. A digest of the policy text changes exactly when the
+ * text does, with nothing stored to keep in step; it marks a change, so a 64-bit FNV-1a suffices.
+ */
+export function policyId(policyText: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(policyText)) {
+    hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, "0");
 }
 
 /** The policy file body of RFC 8461 §3.2 (CRLF line endings, one `mx:` line per pattern). */
-export function renderMtaStsPolicy(policy: NonNullable<Domain["mtaSts"]>): string {
+export function renderMtaStsPolicy(policy: Pick<NonNullable<Domain["mtaSts"]>, "mode" | "mx" | "maxAge">): string {
   const lines = ["version: STSv1", `mode: ${policy.mode}`, ...policy.mx.map((mx) => `mx: ${mx}`), `max_age: ${policy.maxAge}`];
   return lines.map((l) => `${l}\r\n`).join("");
 }
@@ -95,6 +105,9 @@ export async function domainWithSettings(db: Db, name: string): Promise<DomainWi
       catchAll: row.catchAll,
       aliasOf: row.aliasOf,
       inbound: InboundPolicy.parse(row.domain.inboundPolicy),
+      mxHosts: mxHostsOf(row.domain),
+      relayIps: row.domain.relayIps ?? [],
+      reportLocalPart: row.domain.reportLocalPart,
     },
   };
 }
@@ -136,6 +149,14 @@ export async function updateDomainSettings(db: Db, name: string, update: z.outpu
         sql`NOT EXISTS (SELECT 1 FROM ${domains} AS m WHERE m.alias_of_domain_id = ${domain.id})`,
       );
     }
+  }
+  if (update.mxHosts !== undefined) set.mxHosts = update.mxHosts;
+  if (update.relayIps !== undefined) set.relayIps = update.relayIps;
+  if (update.reportLocalPart !== undefined) set.reportLocalPart = update.reportLocalPart;
+  if (update.mtaSts !== undefined) {
+    set.mtaStsMode = update.mtaSts?.mode ?? null;
+    set.mtaStsMx = update.mtaSts?.mx ?? null;
+    set.mtaStsMaxAge = update.mtaSts?.maxAge ?? null;
   }
   if (update.inbound !== undefined) {
     set.inboundPolicy = { ...InboundPolicy.parse(domain.inboundPolicy), ...stripUndefined(update.inbound) };

@@ -26,9 +26,17 @@ export const domains = sqliteTable(
     name: text("name").notNull().unique(),
     /** null: no MTA-STS policy is published for this domain. */
     mtaStsMode: text("mta_sts_mode", { enum: MTA_STS_MODES }),
+    /** null: the policy's mx lines follow `mx_hosts`. */
     mtaStsMx: text("mta_sts_mx", { mode: "json" }).$type<string[]>(),
     mtaStsMaxAge: integer("mta_sts_max_age"),
-    mtaStsPolicyId: text("mta_sts_policy_id"),
+    // DNS, MTA-STS and autoconfig (store/dns-records.ts, routes/autoconfig.ts); the policy id is a
+    // digest of the policy text, so it is not stored and changes exactly when the text does.
+    /** The relay's host names, MX preference order; the first is also what mail clients connect to. null: `mail.<name>`. */
+    mxHosts: text("mx_hosts", { mode: "json" }).$type<string[]>(),
+    /** The relays' public addresses for SPF (`ip4:`/`ip6:`); null: SPF says `mx`. */
+    relayIps: text("relay_ips", { mode: "json" }).$type<string[]>(),
+    /** `<this>@<name>` takes DMARC and TLS-RPT reports (the rua of both records). */
+    reportLocalPart: text("report_local_part").notNull().default("reports"),
     createdAt: integer("created_at").notNull(),
     // Addressing and inbound policy (store/addressing.ts, contract DomainSettings).
     /** Each character is a delimiter (`user+tag@`, like Postfix recipient_delimiter); "" = off. */
@@ -322,8 +330,8 @@ export const outboundRecipients = sqliteTable(
 /**
  * DKIM signing keys (store/dkim.ts), two per domain from its creation: RSA and ed25519 (RFC 8463).
  * `public_key` is what the `p=` tag publishes (base64): the SPKI DER for RSA, the raw 32-byte key
- * for ed25519. `active` keys sign; every stored key stays published, so a rotation can add a key
- * before it signs and keep it after it stops.
+ * for ed25519. A key signs between `active_from` and `retired_at`; every stored key stays published,
+ * so a rotation can add a key before it signs and keep it after it stops.
  */
 export const DKIM_ALGORITHMS = ["rsa-sha256", "ed25519-sha256"] as const;
 
@@ -339,7 +347,10 @@ export const dkimKeys = sqliteTable(
     /** PKCS#8 PEM; leaves the edge only to an authenticated relay. */
     privateKeyPem: text("private_key_pem").notNull(),
     publicKey: text("public_key").notNull(),
-    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    /** Signs from this time on (a rotation publishes the new key before it signs). */
+    activeFrom: integer("active_from").notNull(),
+    /** Stops signing at this time (still published for a while after); null: no successor yet. */
+    retiredAt: integer("retired_at"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -376,6 +387,99 @@ export const tlsResults = sqliteTable(
     check("tls_results_policy_domain_lower", sql`${t.policyDomain} = lower(${t.policyDomain})`),
     check("tls_results_policy_type", sql`${t.policyType} IN ('sts', 'tlsa', 'no-policy-found')`),
   ],
+);
+
+/**
+ * Aggregate reports about our domains (store/reports.ts): TLS-RPT (RFC 8460) received over HTTPS or
+ * by mail, DMARC (RFC 7489 appendix C) by mail. A report is stored whole in one batch or not at
+ * all; (organization, report id) is unique, so a report sent twice (both rua URIs, or a retry) is
+ * kept once. Raw reports are not kept in D1: a report mail's bytes stay in R2 under its delivery.
+ */
+export const REPORT_CHANNELS = ["https", "mail"] as const;
+
+export const tlsReports = sqliteTable(
+  "tls_reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    organization: text("organization").notNull(),
+    reportId: text("report_id").notNull(),
+    contact: text("contact"),
+    startAt: integer("start_at").notNull(),
+    endAt: integer("end_at").notNull(),
+    receivedVia: text("received_via", { enum: REPORT_CHANNELS }).notNull(),
+    /** The report mail's delivery (its raw bytes); null for HTTPS. */
+    deliveryId: text("delivery_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("tls_reports_org_report").on(t.organization, t.reportId),
+    index("tls_reports_domain_start").on(t.domainId, t.startAt),
+  ],
+);
+
+export const tlsReportPolicies = sqliteTable(
+  "tls_report_policies",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    reportId: integer("report_id")
+      .notNull()
+      .references(() => tlsReports.id, { onDelete: "cascade" }),
+    policyType: text("policy_type").notNull(),
+    policyDomain: text("policy_domain").notNull(),
+    policyStrings: text("policy_strings", { mode: "json" }).$type<string[]>().notNull(),
+    mxHosts: text("mx_hosts", { mode: "json" }).$type<string[]>().notNull(),
+    successes: integer("successes").notNull(),
+    failures: integer("failures").notNull(),
+    /** RFC 8460 §4.3 failure-details, as received (validated, bounded). */
+    failureDetails: text("failure_details", { mode: "json" }).$type<Record<string, unknown>[]>().notNull(),
+  },
+  (t) => [index("tls_report_policies_report").on(t.reportId)],
+);
+
+export const dmarcReports = sqliteTable(
+  "dmarc_reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    organization: text("organization").notNull(),
+    reportId: text("report_id").notNull(),
+    email: text("email"),
+    beginAt: integer("begin_at").notNull(),
+    endAt: integer("end_at").notNull(),
+    /** policy_published as received (adkim, aspf, p, sp, pct). */
+    policy: text("policy", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    deliveryId: text("delivery_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("dmarc_reports_org_report").on(t.organization, t.reportId),
+    index("dmarc_reports_domain_begin").on(t.domainId, t.beginAt),
+  ],
+);
+
+export const dmarcRecords = sqliteTable(
+  "dmarc_records",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    reportId: integer("report_id")
+      .notNull()
+      .references(() => dmarcReports.id, { onDelete: "cascade" }),
+    sourceIp: text("source_ip").notNull(),
+    count: integer("count").notNull(),
+    disposition: text("disposition").notNull(),
+    /** policy_evaluated: the DMARC-aligned results, "pass" or "fail". */
+    dkim: text("dkim").notNull(),
+    spf: text("spf").notNull(),
+    headerFrom: text("header_from").notNull(),
+    /** auth_results as received: { dkim: [{ domain, selector?, result }], spf: [{ domain, scope?, result }] }. */
+    authResults: text("auth_results", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index("dmarc_records_report").on(t.reportId)],
 );
 
 export type DomainRow = typeof domains.$inferSelect;

@@ -14,13 +14,14 @@ import {
   DomainSettingsUpdate,
   InboundAction,
   InboundPolicy,
+  RotateDkimRequest,
   type DkimPublicKeys,
   type Domain,
   type DomainWithSettings,
 } from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
 import { parseBody } from "../../errors.ts";
-import { dkimPublicKeys } from "../../store/dkim.ts";
+import { dkimPublicKeys, rotateDkimKeys } from "../../store/dkim.ts";
 import { createDomain, domainWithSettings, listDomains, updateDomainSettings } from "../../store/domains.ts";
 
 /**
@@ -48,4 +49,8 @@ export const domainRoutes = new Hono<AppEnv>()
     const req = await parseBody(c, SettingsUpdate);
     return c.json((await updateDomainSettings(c.var.db, c.req.param("domain"), req)) satisfies DomainWithSettings);
   })
-  .get("/:domain/dkim", async (c) => c.json((await dkimPublicKeys(c.var.db, c.req.param("domain"), Date.now())) satisfies DkimPublicKeys));
+  .get("/:domain/dkim", async (c) => c.json((await dkimPublicKeys(c.var.db, c.req.param("domain"), Date.now())) satisfies DkimPublicKeys))
+  .post("/:domain/dkim/rotate", async (c) => {
+    const req = await parseBody(c, RotateDkimRequest.strict());
+    return c.json((await rotateDkimKeys(c.var.db, c.req.param("domain"), req.delaySeconds, Date.now())) satisfies DkimPublicKeys);
+  });
