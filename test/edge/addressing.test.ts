@@ -25,6 +25,15 @@ import {
 } from "../support/edge-api.ts";
 
 const DEFAULT_POLICY = InboundPolicy.parse({});
+const DEFAULT_SETTINGS = (domain: string) => ({
+  plusDelimiter: "+",
+  catchAll: null,
+  aliasOf: null,
+  inbound: DEFAULT_POLICY,
+  mxHosts: [`mail.${domain}`],
+  relayIps: [],
+  reportLocalPart: "reports",
+});
 const SRS = /^SRS0=([a-z2-7]{6})=([a-z2-7]{2})=origin\.test=sender@example\.org$/;
 
 describe("addressing", () => {
@@ -64,7 +73,7 @@ describe("addressing", () => {
     const r = await edge.admin<DomainWithSettings>("GET", "/domains/example.org");
     assert.equal(r.status, 200);
     assert.equal(r.body.name, "example.org");
-    assert.deepEqual(r.body.settings, { plusDelimiter: "+", catchAll: null, aliasOf: null, inbound: DEFAULT_POLICY });
+    assert.deepEqual(r.body.settings, DEFAULT_SETTINGS("example.org"));
   });
 
   it("plus-addressing: '+' by default, then custom delimiters, then off, each for the next message", async () => {
@@ -326,7 +335,26 @@ describe("addressing", () => {
         ["example.org", { inbound: { dmarcRejct: "reject" } }, /dmarcRejct/],
         ["example.org", { catchall: "bob@example.org" }, /catchall/],
         ["example.org", "not json", /not valid JSON/],
+        ["example.org", { mxHosts: ["mail.example.org", "not a host"] }, /mxHosts\.1: not a host name/],
+        ["example.org", { mxHosts: ["mx_1.example.org"] }, /mxHosts\.0: not a host name/],
+        ["example.org", { mxHosts: [] }, /mxHosts/],
+        ["example.org", { mxHosts: ["mx.example.org", "MX.example.org"] }, /mxHosts: mx\.example\.org is listed twice/],
+        ["example.org", { relayIps: ["192.0.2.300"] }, /relayIps\.0/],
+        ["example.org", { relayIps: ["mail.example.org"] }, /relayIps\.0/],
+        ["example.org", { relayIps: ["2001:db8::1", "2001:DB8::1"] }, /relayIps: 2001:db8::1 is listed twice/],
+        ["example.org", { reportLocalPart: "re ports" }, /reportLocalPart: not a local part/],
+        ["example.org", { reportLocalPart: "reports@example.org" }, /reportLocalPart: not a local part/],
+        ["example.org", { reportLocalPart: "" }, /reportLocalPart: not a local part/],
+        ["example.org", { reportLocalPart: "alice" }, /reportLocalPart: alice@example\.org is an account or alias/],
+        ["example.org", { reportLocalPart: "team" }, /reportLocalPart: team@example\.org is an account or alias/],
+        ["example.org", { reportLocalPart: "postmaster" }, /reportLocalPart: postmaster must reach a person/],
+        ["example.org", { mtaSts: { maxAge: 3600 } }, /mtaSts\.maxAge/],
+        ["example.org", { mtaSts: { maxAge: 31557601 } }, /mtaSts\.maxAge/],
+        ["example.org", { mtaSts: { mode: "strict" } }, /mtaSts\.mode/],
+        ["example.org", { mtaSts: { mx: ["mail example.org"] } }, /mtaSts\.mx\.0: not an MTA-STS mx pattern/],
+        ["example.org", { mtaSts: { mx: [] } }, /mtaSts\.mx/],
       ];
+      const domainBefore = await edge.admin<DomainWithSettings>("GET", "/domains/example.org");
       for (const [domain, body, reason] of cases) {
         const r = await patch(domain, body);
         assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.status}`);
@@ -342,7 +370,8 @@ describe("addressing", () => {
         await setDomainSettings(edge, "mirror.test", { aliasOf: null });
       }
       const unchanged = await edge.admin<DomainWithSettings>("GET", "/domains/example.org");
-      assert.deepEqual(unchanged.body.settings, { plusDelimiter: "+", catchAll: null, aliasOf: null, inbound: DEFAULT_POLICY });
+      assert.deepEqual(unchanged.body.settings, DEFAULT_SETTINGS("example.org"));
+      assert.deepEqual(unchanged.body.mtaSts, domainBefore.body.mtaSts);
       assert.equal((await patch("unknown.test", {})).status, 404);
       assert.equal((await edge.admin("GET", "/domains/unknown.test")).status, 404);
     });

@@ -9,25 +9,35 @@
  * mxHosts change under a policy that follows them), which is what senders watch `_mta-sts` for.
  *
  * Settings (contract DomainSettings, read by store/addressing.ts): `updateDomainSettings` changes
- * only the fields given (`inbound` merged check by check) and answers 400 with the reason for a
- * catch-all that is not an account of the domain, a mirror target that is not one of our domains,
- * is the domain itself or would make a chain (the target mirrors another, or another domain mirrors
- * this one), and a plus delimiter holding letters or digits; the chain and catch-all conditions are
- * checked again inside the UPDATE, so concurrent changes cannot slip a chain past the check
- * (409 conflict then). An unknown domain is 404 not_found.
+ * only the fields given (`inbound` merged check by check; `mtaSts` replaced whole, its defaults
+ * filling what the request left out) and answers 400 with the reason for a catch-all that is not
+ * an account of the domain, a mirror target that is not one of our domains, is the domain itself or
+ * would make a chain (the target mirrors another, or another domain mirrors this one), a plus
+ * delimiter holding letters or digits, an mx host or relay address listed twice, a report local
+ * part that is `postmaster` or already an account or alias of the domain, and an `enforce` policy
+ * whose mx patterns miss one of the MX hosts (createDomain refuses the last two as well: senders
+ * that enforce the policy would refuse to deliver to that host). Every condition is checked again
+ * inside the UPDATE, so a concurrent change cannot slip past the check (409 conflict then).
+ * An unknown domain is 404 not_found.
+ *
+ * `deleteDomain` removes a domain with its DKIM keys and stored reports (foreign-key cascades) in
+ * one statement, and only while it has no account, no alias and no mirror (409 conflict naming
+ * what is left; checked inside the DELETE, so an account created meanwhile is never orphaned).
  */
 import { asc, eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import { InboundPolicy, MtaStsSettings, type CreateDomainRequest, type Domain, type DomainSettingsUpdate, type DomainWithSettings } from "../../../common/contract.ts";
 import { apiError } from "../errors.ts";
-import { runBatch, type Db } from "./db.ts";
+import { runBatch, statement, type Db } from "./db.ts";
 import { generateDkimKeys, insertKeysIfNone } from "./dkim.ts";
-import { accounts, domains, type DomainRow } from "./schema.ts";
+import { accounts, aliases, domains, type DomainRow } from "./schema.ts";
 
 export async function createDomain(db: Db, req: z.output<typeof CreateDomainRequest>, now = Date.now()): Promise<Domain> {
   // Left out, a domain publishes a `testing` policy (RFC 8461 §5: test before enforcing).
   const mtaSts = req.mtaSts === undefined ? MtaStsSettings.parse({}) : req.mtaSts;
+  if (req.mxHosts) refuseDuplicates("mxHosts", req.mxHosts);
+  refuseUncoveredMxHosts(mtaSts, mxHostsOf({ name: req.name, mxHosts: req.mxHosts ?? null }));
   const values = {
     name: req.name,
     mtaStsMode: mtaSts?.mode ?? null,
@@ -85,6 +95,30 @@ export function policyId(policyText: string): string {
 export function renderMtaStsPolicy(policy: Pick<NonNullable<Domain["mtaSts"]>, "mode" | "mx" | "maxAge">): string {
   const lines = ["version: STSv1", `mode: ${policy.mode}`, ...policy.mx.map((mx) => `mx: ${mx}`), `max_age: ${policy.maxAge}`];
   return lines.map((l) => `${l}\r\n`).join("");
+}
+
+/** RFC 8461 §4.1: a `*.` pattern stands for exactly one leftmost label. */
+export function mxPatternMatches(pattern: string, host: string): boolean {
+  if (!pattern.startsWith("*.")) return pattern === host;
+  const dot = host.indexOf(".");
+  return dot > 0 && host.slice(dot + 1) === pattern.slice(2);
+}
+
+/**
+ * An `enforce` policy that leaves out one of our own MX hosts makes every sender that honours it
+ * refuse that host: mail would stop arriving there. `testing` and `none` only report, so they may.
+ */
+function refuseUncoveredMxHosts(policy: { mode: string; mx?: string[] | null | undefined } | null, mxHosts: readonly string[]): void {
+  if (policy?.mode !== "enforce" || !policy.mx) return;
+  const missed = mxHosts.find((host) => !policy.mx!.some((p) => mxPatternMatches(p, host)));
+  if (missed !== undefined) {
+    throw apiError("bad_request", `mtaSts.mx: the MX host ${missed} matches no pattern, so senders enforcing the policy would refuse it (add it, or leave mx out to follow mxHosts)`);
+  }
+}
+
+function refuseDuplicates(field: string, values: readonly string[]): void {
+  const twice = values.find((v, i) => values.indexOf(v) !== i);
+  if (twice !== undefined) throw apiError("bad_request", `${field}: ${twice} is listed twice`);
 }
 
 export async function domainWithSettings(db: Db, name: string): Promise<DomainWithSettings> {
@@ -150,13 +184,41 @@ export async function updateDomainSettings(db: Db, name: string, update: z.outpu
       );
     }
   }
-  if (update.mxHosts !== undefined) set.mxHosts = update.mxHosts;
-  if (update.relayIps !== undefined) set.relayIps = update.relayIps;
-  if (update.reportLocalPart !== undefined) set.reportLocalPart = update.reportLocalPart;
+  if (update.mxHosts !== undefined) {
+    if (update.mxHosts) refuseDuplicates("mxHosts", update.mxHosts);
+    set.mxHosts = update.mxHosts;
+  }
+  if (update.relayIps !== undefined) {
+    // SPF compares addresses, not spellings; one spelling per address keeps the record short.
+    const ips = update.relayIps?.map((ip) => ip.toLowerCase()) ?? null;
+    if (ips) refuseDuplicates("relayIps", ips);
+    set.relayIps = ips;
+  }
+  if (update.reportLocalPart !== undefined) {
+    const local = update.reportLocalPart;
+    const address = `${local}@${domain.name}`;
+    // RFC 5321 §4.5.1: postmaster must reach a person, and the report address is parsed, never filed.
+    if (local === "postmaster") throw apiError("bad_request", "reportLocalPart: postmaster must reach a person, not the report parser");
+    if (local !== domain.reportLocalPart) {
+      const taken = sql`(EXISTS (SELECT 1 FROM ${accounts} WHERE ${accounts.address} = ${address}) OR EXISTS (SELECT 1 FROM ${aliases} WHERE ${aliases.address} = ${address}))`;
+      const row = await statement(db, sql`SELECT ${taken} AS taken`).first<{ taken: number }>();
+      if (row?.taken) throw apiError("bad_request", `reportLocalPart: ${address} is an account or alias; its mail would go to the report parser`);
+      guards.push(sql`NOT ${taken}`);
+    }
+    set.reportLocalPart = local;
+  }
   if (update.mtaSts !== undefined) {
     set.mtaStsMode = update.mtaSts?.mode ?? null;
     set.mtaStsMx = update.mtaSts?.mx ?? null;
     set.mtaStsMaxAge = update.mtaSts?.maxAge ?? null;
+  }
+  if (update.mxHosts !== undefined || update.mtaSts !== undefined) {
+    const mode = update.mtaSts !== undefined ? (update.mtaSts?.mode ?? null) : domain.mtaStsMode;
+    const mx = update.mtaSts !== undefined ? (update.mtaSts?.mx ?? null) : domain.mtaStsMx;
+    const hosts = update.mxHosts !== undefined ? update.mxHosts : domain.mxHosts;
+    refuseUncoveredMxHosts(mode === null ? null : { mode, mx }, mxHostsOf({ name: domain.name, mxHosts: hosts }));
+    // The check read the other half from the row: it must still be what the UPDATE changes.
+    guards.push(sql`${domains.mtaStsMode} IS ${domain.mtaStsMode}`, sql`${domains.mtaStsMx} IS ${jsonOrNull(domain.mtaStsMx)}`, sql`${domains.mxHosts} IS ${jsonOrNull(domain.mxHosts)}`);
   }
   if (update.inbound !== undefined) {
     set.inboundPolicy = { ...InboundPolicy.parse(domain.inboundPolicy), ...stripUndefined(update.inbound) };
@@ -172,6 +234,47 @@ export async function updateDomainSettings(db: Db, name: string, update: z.outpu
     if (updated!.meta.changes === 0) throw apiError("conflict", "Domain settings changed at the same time; read them and try again");
   }
   return domainWithSettings(db, domain.name);
+}
+
+/**
+ * Removes a domain that nothing depends on. Its DKIM keys and stored TLS-RPT/DMARC reports go
+ * with it through the schema's ON DELETE CASCADE, in the same statement; accounts, aliases and
+ * mirrors are checked in that statement's WHERE too, so a concurrent account creation either
+ * finds no domain or makes this DELETE change nothing (then 409, or 404 if it vanished).
+ */
+export async function deleteDomain(db: Db, name: string): Promise<void> {
+  const domain = await findDomain(db, name.trim());
+  if (!domain) throw apiError("not_found", "Domain is not served here");
+  await refuseDependents(db, domain);
+  const [deleted] = await runBatch(db, [
+    sql`DELETE FROM ${domains} WHERE ${domains.id} = ${domain.id}
+      AND NOT EXISTS (SELECT 1 FROM ${accounts} WHERE ${accounts.domainId} = ${domain.id})
+      AND NOT EXISTS (SELECT 1 FROM ${aliases} WHERE ${aliases.domainId} = ${domain.id})
+      AND NOT EXISTS (SELECT 1 FROM ${domains} AS m WHERE m.alias_of_domain_id = ${domain.id})`,
+  ]);
+  if (deleted!.meta.changes > 0) return;
+  // Something changed between the check and the DELETE: say what, as if it had been there first.
+  const current = await findDomain(db, domain.name);
+  if (!current) throw apiError("not_found", "Domain is not served here");
+  await refuseDependents(db, current);
+  throw apiError("conflict", "Domain changed at the same time; try again");
+}
+
+/** 409 naming what still depends on the domain, so the operator knows what to remove first. */
+async function refuseDependents(db: Db, domain: DomainRow): Promise<void> {
+  const row = await statement(db, sql`SELECT
+    (SELECT count(*) FROM ${accounts} WHERE ${accounts.domainId} = ${domain.id}) AS accounts,
+    (SELECT count(*) FROM ${aliases} WHERE ${aliases.domainId} = ${domain.id}) AS aliases,
+    (SELECT group_concat(name, ', ') FROM (SELECT m.name FROM ${domains} AS m WHERE m.alias_of_domain_id = ${domain.id} ORDER BY m.name)) AS mirrors`).first<{ accounts: number; aliases: number; mirrors: string | null }>();
+  const left: string[] = [];
+  if (row?.accounts) left.push(`${row.accounts} ${row.accounts === 1 ? "account" : "accounts"}`);
+  if (row?.aliases) left.push(`${row.aliases} ${row.aliases === 1 ? "alias" : "aliases"}`);
+  if (row?.mirrors) left.push(`mirror domains (${row.mirrors})`);
+  if (left.length > 0) throw apiError("conflict", `Domain ${domain.name} still has ${left.join(" and ")}; remove them first`);
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

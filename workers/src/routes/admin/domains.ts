@@ -3,9 +3,11 @@
  * exists); GET lists all as `{ domains }`, sorted by name; `GET /:domain` and `PATCH /:domain`
  * read and change its addressing and inbound settings (DomainWithSettings; DomainSettingsUpdate,
  * where a field left out stays as it is and an unknown field is 400; the reasons for a 400 are
- * listed in store/domains.ts); `GET /:domain/dkim` gives the DKIM public keys as DNS must publish
- * them (DkimPublicKeys). A domain we do not serve is 404 not_found everywhere. Settings apply to
- * the next message: nothing is cached at the edge.
+ * listed in store/domains.ts); `DELETE /:domain` removes it (204; 409 conflict while accounts,
+ * aliases or mirrors depend on it); `GET /:domain/dkim` gives the DKIM public keys as DNS must
+ * publish them (DkimPublicKeys); `GET /:domain/dns` every record the domain must publish
+ * (DnsRecordSet, store/dns-records.ts). A domain we do not serve is 404 not_found everywhere.
+ * Settings apply to the next message: nothing is cached at the edge.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -16,13 +18,15 @@ import {
   InboundPolicy,
   RotateDkimRequest,
   type DkimPublicKeys,
+  type DnsRecordSet,
   type Domain,
   type DomainWithSettings,
 } from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
 import { parseBody } from "../../errors.ts";
 import { dkimPublicKeys, rotateDkimKeys } from "../../store/dkim.ts";
-import { createDomain, domainWithSettings, listDomains, updateDomainSettings } from "../../store/domains.ts";
+import { domainDnsRecords } from "../../store/dns-records.ts";
+import { createDomain, deleteDomain, domainWithSettings, listDomains, updateDomainSettings } from "../../store/domains.ts";
 
 /**
  * Strict, so a misspelt field ("catchall") is an error rather than silently nothing. `inbound` is
@@ -49,8 +53,22 @@ export const domainRoutes = new Hono<AppEnv>()
     const req = await parseBody(c, SettingsUpdate);
     return c.json((await updateDomainSettings(c.var.db, c.req.param("domain"), req)) satisfies DomainWithSettings);
   })
+  .delete("/:domain", async (c) => {
+    await deleteDomain(c.var.db, c.req.param("domain"));
+    return c.body(null, 204);
+  })
+  .get("/:domain/dns", async (c) => {
+    const set = await domainDnsRecords(c.var.db, c.req.param("domain"), edgeHost(c.env.EDGE_HOSTNAME, c.req.url), Date.now());
+    return c.json(set satisfies DnsRecordSet);
+  })
   .get("/:domain/dkim", async (c) => c.json((await dkimPublicKeys(c.var.db, c.req.param("domain"), Date.now())) satisfies DkimPublicKeys))
   .post("/:domain/dkim/rotate", async (c) => {
     const req = await parseBody(c, RotateDkimRequest.strict());
     return c.json((await rotateDkimKeys(c.var.db, c.req.param("domain"), req.delaySeconds, Date.now())) satisfies DkimPublicKeys);
   });
+
+/** The Worker's public host name: configured, else the one this request reached (no port, no final dot). */
+function edgeHost(configured: string | undefined, requestUrl: string): string {
+  const host = configured?.trim() || new URL(requestUrl).hostname;
+  return host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+}
