@@ -51,6 +51,15 @@ describe("account administration", () => {
     await edge?.stop();
   });
 
+  it("keeps the report address of a domain from becoming an account or an alias", async () => {
+    const account = await edge.admin<{ error: { message: string } }>("POST", "/accounts", { address: "reports@example.org", password: "correct horse" });
+    assert.equal(account.status, 409);
+    assert.match(account.body.error.message, /reports/);
+    const alias = await edge.admin<{ error: { message: string } }>("POST", "/aliases", { address: "Reports@example.org", targets: ["alice@example.org"] });
+    assert.equal(alias.status, 409);
+    assert.ok(!(await listed()).has("reports@example.org"));
+  });
+
   it("lists every account with its limit and the octets its messages use", async () => {
     const one = sampleMessage("usage-1");
     const two = sampleMessage("usage-22");

@@ -48,6 +48,7 @@ export async function createAccount(db: Db, req: z.output<typeof CreateAccountRe
   const domain = await findDomain(db, domainName);
   // 422: the request is well-formed, but names a domain this server does not serve.
   if (!domain) throw apiError("not_found", "Domain is not served here", 422);
+  if (req.address === `${domain.reportLocalPart}@${domain.name}`) throw apiError("conflict", "This address takes the domain's DMARC and TLS reports");
   // Checked before the (deliberately slow) hash; the unique index still decides a race.
   if (await findAccount(db, req.address)) throw apiError("conflict", "Account already exists");
   if ((await db.select({ id: aliases.id }).from(aliases).where(eq(aliases.address, req.address)).limit(1)).length > 0) {
@@ -71,6 +72,8 @@ export async function createAccount(db: Db, req: z.output<typeof CreateAccountRe
     return { id: account.id, address: account.address, domainId: account.domainId, mailboxes: DEFAULT_MAILBOXES.map((m) => ({ ...m })) };
   } catch (err) {
     if (await findAccount(db, req.address)) throw apiError("conflict", "Account already exists");
+    // The domain was removed between the lookup and the insert (its foreign key refused the row).
+    if (!(await findDomain(db, domainName))) throw apiError("not_found", "Domain is not served here", 422);
     throw err;
   }
 }

@@ -26,6 +26,7 @@ export async function createAlias(db: Db, req: z.output<typeof CreateAliasReques
   const address = req.address;
   const domain = await findDomain(db, domainOf(address));
   if (!domain) throw apiError("not_found", "Domain is not served here", 422);
+  if (address === `${domain.reportLocalPart}@${domain.name}`) throw apiError("conflict", "This address takes the domain's DMARC and TLS reports");
   if ((await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.address, address)).limit(1)).length > 0) {
     throw apiError("conflict", "An account has this address");
   }
