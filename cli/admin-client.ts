@@ -2,9 +2,13 @@
  * The CLI's client of the admin API (`/admin/v1`, Bearer ADMIN_TOKEN). Every failure is a
  * {@link CliError} carrying the exit code scripts can rely on:
  *   2 usage (bad argument), 3 the edge could not be reached, 4 the token was refused,
- *   5 the edge refused the request (4xx, with its reason), 1 anything else.
+ *   5 the edge refused the request (4xx, with its reason), 1 anything else (5xx, a broken answer).
+ *
+ * Callers may rely on: `call` resolves with the parsed JSON body (undefined for 204) only for a
+ * 2xx answer; path segments given through {@link seg} are URL-encoded, so an address or a
+ * domain name is safe in a path.
  */
-import { ADMIN_API_PREFIX, ApiError } from "../common/contract.ts";
+import { ADMIN_API_PREFIX } from "../common/contract.ts";
 
 export class CliError extends Error {
   override readonly name = "CliError";
@@ -16,6 +20,9 @@ export class CliError extends Error {
 }
 
 export const usage = (message: string) => new CliError(2, message);
+
+/** One path segment, encoded: `/accounts/${seg("ann@example.org")}`. */
+export const seg = (value: string) => encodeURIComponent(value);
 
 export class AdminClient {
   readonly #base: string;
@@ -44,13 +51,23 @@ export class AdminClient {
     }
     if (response.status === 401) throw new CliError(4, "the edge refused the admin token (401): check --token or EDGEMAIL_TOKEN");
     const text = await response.text();
-    if (!response.ok) {
-      const parsed = ApiError.safeParse(safeJson(text));
-      const reason = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
-      throw new CliError(response.status < 500 ? 5 : 1, `${method} ${path}: ${reason}`);
-    }
-    return (text === "" ? undefined : safeJson(text)) as T;
+    const shown = path.split("?")[0];
+    if (!response.ok) throw new CliError(response.status < 500 ? 5 : 1, `${method} ${shown}: ${reasonOf(text) ?? `HTTP ${response.status}`}`);
+    if (text === "") return undefined as T;
+    const parsed = safeJson(text);
+    if (parsed === undefined) throw new CliError(1, `${method} ${shown}: the edge answered ${response.status} with a body that is not JSON`);
+    return parsed as T;
   }
+}
+
+/**
+ * The reason from an ApiError body. Read leniently (any string `error.message`), so an error code
+ * newer than this CLI still shows its reason instead of a bare status.
+ */
+function reasonOf(text: string): string | undefined {
+  const body = safeJson(text) as { error?: { message?: unknown } } | undefined;
+  const message = body?.error?.message;
+  return typeof message === "string" && message !== "" ? message : undefined;
 }
 
 function safeJson(text: string): unknown {

@@ -16,6 +16,23 @@ export interface CommandContext {
   color: boolean;
   out: (line: string) => void;
   env: NodeJS.ProcessEnv;
+  /**
+   * Asks the operator a yes/no question; set only when stdin is a terminal, so a script is never
+   * asked anything (destructive commands then take `--yes` or proceed, as each documents).
+   */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export type Command = (ctx: CommandContext, args: string[]) => Promise<number>;
+
+/** One command of a group: its usage (first line `usage: edgemail …`, then notes) and its handler. */
+export interface CommandSpec {
+  usage: string;
+  run: Command;
+}
+
+/** A group such as `domain` or `user`: a one-line summary for `edgemail --help` and its commands. */
+export interface CommandGroup {
+  summary: string;
+  commands: Record<string, CommandSpec>;
+}
