@@ -23,12 +23,15 @@
  * - `stop()` kills the resolver and removes its temporary directory; it is safe to call twice.
  *   If this process dies without stop(), the resolver still goes (its temporary directory stays).
  * - `dnsQuery()` sends one raw query over UDP (dns-packet), with DO and AD set by default.
+ * - PTR records (named with `ptrName(address)`) are served like any other, also under unbound's
+ *   built-in reverse zones such as 127.in-addr.arpa., which are switched off when a test has a
+ *   record or a zone (`opts.zones: ["127.in-addr.arpa"]`) under them, and only then.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { constants, readFileSync } from "node:fs";
 import { access, chmod, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer, isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import dnsPacket from "dns-packet";
@@ -46,7 +49,10 @@ export type ZoneRecord =
   | (RecordBase & { type: "TXT"; text: string | string[] })
   /** data: the certificate association data in hex. */
   | (RecordBase & { type: "TLSA"; usage: number; selector: number; matchingType: number; data: string })
-  | (RecordBase & { type: "CNAME"; target: string });
+  | (RecordBase & { type: "CNAME"; target: string })
+  | (RecordBase & { type: "SRV"; priority: number; weight: number; port: number; target: string })
+  /** Reverse DNS: name is the in-addr.arpa / ip6.arpa name (see `ptrName`). */
+  | (RecordBase & { type: "PTR"; target: string });
 
 export interface DnsZoneOptions {
   /** Zone apexes served DNSSEC-signed and trusted: answers there carry AD=1. */
@@ -465,7 +471,10 @@ function rdata(record: ZoneRecord): string {
     case "TLSA":
       return `${record.usage} ${record.selector} ${record.matchingType} ${record.data.replace(/\s+/g, "") || "-"}`;
     case "CNAME":
+    case "PTR":
       return fqdn(record.target);
+    case "SRV":
+      return `${record.priority} ${record.weight} ${record.port} ${fqdn(record.target)}`;
   }
 }
 
@@ -488,6 +497,36 @@ function renderZone(zone: Zone, all: Zone[], defaultTtl: number): string {
     if (child.dnskeyDs) lines.push(child.dnskeyDs.replace(/^(\S+)\s+(?:\d+\s+)?IN\s+DS\s+/, "$1 IN DS "));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** unbound's default reverse local-zones (RFC 6303) that a test's PTR names may fall under. */
+const BUILTIN_REVERSE_ZONES = [
+  "127.in-addr.arpa.",
+  "10.in-addr.arpa.",
+  "254.169.in-addr.arpa.",
+  "168.192.in-addr.arpa.",
+  ...Array.from({ length: 16 }, (_, i) => `${16 + i}.172.in-addr.arpa.`),
+  "2.0.192.in-addr.arpa.",
+  "100.51.198.in-addr.arpa.",
+  "113.0.203.in-addr.arpa.",
+  `1.${"0.".repeat(31)}ip6.arpa.`,
+  "8.b.d.0.1.0.0.2.ip6.arpa.",
+];
+
+function builtinReverseZone(name: string): string | undefined {
+  return BUILTIN_REVERSE_ZONES.find((zone) => isUnder(name, zone));
+}
+
+/** The reverse-DNS name of an address: 192.0.2.1 → 1.2.0.192.in-addr.arpa, IPv6 by nibbles. */
+export function ptrName(address: string): string {
+  if (isIP(address) === 4) return `${address.split(".").reverse().join(".")}.in-addr.arpa`;
+  if (isIP(address) !== 6) throw new Error(`not an IP address: ${address}`);
+  const [head = "", tail = ""] = address.toLowerCase().split("::");
+  const groups = (part: string) => (part === "" ? [] : part.split(":"));
+  const h = groups(head);
+  const t = groups(tail);
+  const all = address.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
+  return `${all.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".")}.ip6.arpa`;
 }
 
 function renderConfig(dir: string, port: number, zones: Zone[], anchors: string[]): string {
@@ -535,6 +574,12 @@ function renderConfig(dir: string, port: number, zones: Zone[], anchors: string[
     ...[...new Set(zones.map((z) => z.apex.replace(/\.$/, "").split(".").pop()!))]
       .filter((tld) => tld !== "")
       .map((tld) => `local-zone: ${q(`${tld}.`)} nodefault`),
+    // Likewise its built-in reverse zones (127.in-addr.arpa. answers "localhost"): a test's PTR
+    // records or zones (opts.zones) there must win. Only the ones a test uses, so other tests see
+    // no change; a test that deletes its last PTR keeps the zone (and NXDOMAIN) through opts.zones.
+    ...[...new Set(zones.flatMap((z) => [z.apex, ...z.records.map((r) => fqdn(r.name))].map(builtinReverseZone)))]
+      .filter((zone): zone is string => zone !== undefined)
+      .map((zone) => `local-zone: ${q(zone)} nodefault`),
   ];
   // for-upstream, not for-downstream: the data then passes through the iterator and validator
   // like an upstream answer, which is what sets (or withholds) the AD bit.
