@@ -1,5 +1,66 @@
-/** Placeholder: filled in by the work on issue 6. */
+/**
+ * `POST /tls-reports` (public, any host): the `https:` rua of `_smtp._tls` (RFC 8460 §5.2), where
+ * senders post their TLS-RPT aggregate reports about our domains.
+ *
+ * Callers may rely on (contract/reports.ts): the body is read with a cap of
+ * REPORT_LIMITS.compressedBytes whatever Content-Length says (413 too_large past it, also when
+ * the gzip inflates past REPORT_LIMITS.inflatedBytes); `Content-Type: application/tlsrpt+gzip`
+ * must be gzip and `application/tlsrpt+json` plain JSON, any other type is 400; the report must
+ * match RFC 8460 §4 and every policy-domain in it must be ours (400 bad_request with the reason
+ * otherwise); 201 `{ organization, reportId, duplicate: false }` when stored, 200 with
+ * `duplicate: true` when the same organization and report-id is already stored (by HTTPS or by
+ * mail). All of the report is stored in one batch or nothing is (store/reports.ts).
+ */
 import { Hono } from "hono";
+import { REPORT_LIMITS } from "../../../common/contract.ts";
 import type { AppEnv } from "../env.ts";
+import { apiError } from "../errors.ts";
+import { gunzip, packagingOf } from "../reports/inflate.ts";
+import { parseTlsReport } from "../reports/tls-rpt.ts";
+import { storeTlsReport } from "../store/reports.ts";
 
-export const tlsReportRoutes = new Hono<AppEnv>();
+const TYPES = "application/tlsrpt+gzip or application/tlsrpt+json";
+
+export const tlsReportRoutes = new Hono<AppEnv>().post("/tls-reports", async (c) => {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/tlsrpt+gzip" && type !== "application/tlsrpt+json") {
+    throw apiError("bad_request", `Content-Type must be ${TYPES} (RFC 8460 section 5.2)`);
+  }
+  const body = await readCapped(c.req.raw, REPORT_LIMITS.compressedBytes);
+  let json = body;
+  if (type === "application/tlsrpt+gzip") {
+    if (packagingOf(body) !== "gzip") throw apiError("bad_request", "The body is not gzip, as application/tlsrpt+gzip says");
+    json = gunzip(body, REPORT_LIMITS.inflatedBytes);
+  }
+  const report = parseTlsReport(json);
+  const { duplicate } = await storeTlsReport(c.var.db, report, Date.now());
+  return c.json({ organization: report.organization, reportId: report.reportId, duplicate }, duplicate ? 200 : 201);
+});
+
+/** The body's octets, refused (413) as soon as they pass `limit`, declared or not. */
+async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => apiError("too_large", `A TLS report may be at most ${Math.floor(limit / (1024 * 1024))} MiB`);
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}

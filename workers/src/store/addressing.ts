@@ -5,6 +5,11 @@
  * they agree on every address.
  *
  * Order, first match wins (contract: "domain settings and aliases"):
+ *   0. the domain's report address `<reportLocalPart>@` (contract/reports.ts): mail there is a
+ *      DMARC or TLS-RPT report, parsed at delivery (store/inbound.ts), never filed. Only books
+ *      made with `{ reports: true }` — the MX's recipient check and delivery — know it; for the
+ *      others (submission copies, alias targets, DSNs), which do not parse reports, it is an
+ *      ordinary local part, so they never accept mail there only to drop it;
  *   1. an account with exactly this address;
  *   2. an alias: its targets, each resolved again from step 1 (accounts or addresses of ours) or
  *      forwarded (external addresses);
@@ -24,8 +29,9 @@
  * looping or too deep), else `local` with the canonical address (the account's, or the alias's
  * after rewriting), the account id (null for an alias and a reverse SRS address), the recipient
  * domain's inbound policy (the domain of the address asked about, also for a mirror), the
- * accounts (each once) and the forwards (each external address once, with the domain of ours
- * whose alias named it: the SRS domain). Nothing is cached beyond one AddressBook, which callers
+ * accounts (each once), the forwards (each external address once, with the domain of ours
+ * whose alias named it: the SRS domain) and the report domains (each domain whose report address
+ * the address reached, once; always empty without `{ reports: true }`). Nothing is cached beyond one AddressBook, which callers
  * create per request, so admin changes apply to the next message.
  */
 import { asc, eq, sql } from "drizzle-orm";
@@ -46,6 +52,8 @@ export interface DomainInfo {
   /** Name of the domain this one mirrors. */
   aliasOf: string | null;
   inbound: InboundPolicy;
+  /** `<this>@<name>` is the report address. */
+  reportLocalPart: string;
 }
 
 export interface AccountTarget {
@@ -72,6 +80,8 @@ export type Resolution =
       policy: InboundPolicy;
       accounts: AccountTarget[];
       forwards: Forward[];
+      /** Domains whose report address this address is (or leads to). */
+      reports: string[];
     };
 
 interface Hit {
@@ -79,6 +89,7 @@ interface Hit {
   accountId: number | null;
   accounts: AccountTarget[];
   forwards: Forward[];
+  reports: string[];
 }
 
 /** Rewrites followed for one address (alias hops, plus, domain alias). */
@@ -89,15 +100,20 @@ const MAX_STEPS = 500;
 export class AddressBook {
   readonly #db: Db;
   readonly #srs: SrsContext | undefined;
+  readonly #reports: boolean;
   readonly #domains = new Map<string, DomainInfo | null>();
   readonly #accounts = new Map<string, AccountTarget | null>();
   readonly #aliases = new Map<string, string[] | null>();
   readonly #oldest = new Map<number, AccountTarget | null>();
 
-  /** Without `srs`, SRS addresses are ordinary local parts (step 3 is skipped). */
-  constructor(db: Db, srs?: SrsContext) {
+  /**
+   * Without `srs`, SRS addresses are ordinary local parts (step 3 is skipped); without
+   * `reports: true`, so are report addresses (step 0 is skipped).
+   */
+  constructor(db: Db, srs?: SrsContext, options: { reports?: boolean } = {}) {
     this.#db = db;
     this.#srs = srs;
+    this.#reports = options.reports ?? false;
   }
 
   async resolve(address: string): Promise<Resolution> {
@@ -105,7 +121,7 @@ export class AddressBook {
     const domain = await this.domain(domainOf(lower));
     if (!domain) return { result: "foreign_domain" };
     const hit = await this.#lookup(lower, domain, 0, new Set(), { steps: 0 }, false);
-    if (!hit || (hit.accounts.length === 0 && hit.forwards.length === 0)) return { result: "unknown_user" };
+    if (!hit || (hit.accounts.length === 0 && hit.forwards.length === 0 && hit.reports.length === 0)) return { result: "unknown_user" };
     return {
       result: "local",
       address: hit.address,
@@ -113,6 +129,7 @@ export class AddressBook {
       policy: domain.inbound,
       accounts: uniqueBy(hit.accounts, (a) => a.accountId),
       forwards: uniqueBy(hit.forwards, (f) => f.to),
+      reports: [...new Set(hit.reports)],
     };
   }
 
@@ -167,13 +184,15 @@ export class AddressBook {
     const here = new Set(path).add(address);
     const local = localPart(address);
 
+    if (this.#reports && local === domain.reportLocalPart) return { address, accountId: null, accounts: [], forwards: [], reports: [domain.name] };
+
     const account = await this.account(address);
     if (account) return accountHit(account);
 
     const targets = await this.alias(address);
     if (targets) {
       await this.prefetch(targets);
-      const hit: Hit = { address, accountId: null, accounts: [], forwards: [] };
+      const hit: Hit = { address, accountId: null, accounts: [], forwards: [], reports: [] };
       for (const target of targets) {
         const targetDomain = await this.domain(domainOf(target));
         if (!targetDomain) {
@@ -184,9 +203,10 @@ export class AddressBook {
         if (sub) {
           hit.accounts.push(...sub.accounts);
           hit.forwards.push(...sub.forwards);
+          hit.reports.push(...sub.reports);
         }
       }
-      return hit.accounts.length > 0 || hit.forwards.length > 0 ? hit : null;
+      return hit.accounts.length > 0 || hit.forwards.length > 0 || hit.reports.length > 0 ? hit : null;
     }
 
     if (this.#srs && local.startsWith("srs0=")) {
@@ -194,7 +214,7 @@ export class AddressBook {
       if (original === null) return null;
       const originalDomain = await this.domain(domainOf(original));
       if (originalDomain) return this.#lookup(original, originalDomain, depth + 1, here, budget, false);
-      return { address, accountId: null, accounts: [], forwards: [{ to: original, via: domain.name }] };
+      return { address, accountId: null, accounts: [], forwards: [{ to: original, via: domain.name }], reports: [] };
     }
 
     if (local === "postmaster") {
@@ -234,6 +254,7 @@ export class AddressBook {
         name: domains.name,
         plusDelimiter: domains.plusDelimiter,
         inbound: domains.inboundPolicy,
+        reportLocalPart: domains.reportLocalPart,
         aliasOf: target.name,
         catchAll: accounts.address,
       })
@@ -286,8 +307,9 @@ const accountFields = {
   junkId: sql<number | null>`(SELECT m.id FROM ${mailboxes} AS m WHERE m.account_id = "accounts"."id" AND m.role = 'junk')`,
 };
 
+/** The MX's RCPT check: the report address is local (accountId null), like an alias. */
 export async function checkRecipient(db: Db, address: string, srs?: SrsContext): Promise<RecipientCheckResult> {
-  const book = new AddressBook(db, srs);
+  const book = new AddressBook(db, srs, { reports: true });
   await book.prefetch([address]);
   const r = await book.resolve(address);
   if (r.result !== "local") return r;
@@ -339,7 +361,7 @@ export function localPart(address: string): string {
 }
 
 function accountHit(account: AccountTarget): Hit {
-  return { address: account.address, accountId: account.accountId, accounts: [account], forwards: [] };
+  return { address: account.address, accountId: account.accountId, accounts: [account], forwards: [], reports: [] };
 }
 
 function uniqueBy<T>(items: readonly T[], key: (item: T) => unknown): T[] {

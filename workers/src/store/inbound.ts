@@ -16,6 +16,14 @@
  * alias that named it — one queued message per such domain — and the null reverse-path kept null;
  * a quarantined message is forwarded too (the next hop judges it itself); an unknown recipient
  * rejects the whole delivery with unknown_recipient before anything is written.
+ *
+ * Report addresses (`<reportLocalPart>@<domain>`, store/addressing.ts step 0): when a recipient
+ * is one, the message (at most REPORT_LIMITS.messageBytes, read back from R2) must hold a DMARC
+ * or TLS-RPT report about a domain of ours (reports/report-mail.ts); its rows, naming this
+ * delivery, join the same batch (store/reports.ts), and the message is filed in no mailbox for
+ * that recipient. A report already stored (same organization and report id) adds no rows; a
+ * message without a readable report, or one about a foreign domain, rejects the whole delivery
+ * with bad_request and the reason (too_large for the size limits) before anything is written.
  */
 import type { DeliveryResult, InboundAuthentication, SearchFields } from "../../../common/contract.ts";
 import type { MessageIndex } from "../../../common/mime/index.ts";
@@ -25,6 +33,7 @@ import { apiError } from "../errors.ts";
 import { AddressBook, type SrsContext } from "./addressing.ts";
 import type { Db, Query } from "./db.ts";
 import { ingestMessage, replayIngest, type IngestTarget } from "./ingest.ts";
+import { prepareReport, readReportMail } from "./reports.ts";
 import { queueInserts } from "./submissions.ts";
 
 export interface ReceivedMessage {
@@ -48,12 +57,13 @@ export async function receiveMessage(db: Db, bucket: R2Bucket, input: ReceivedMe
   const first = await replayIngest(db, input.idempotencyKey, recipients.map((address) => ({ address })));
   if (first) return first;
 
-  const book = new AddressBook(db, options.srs);
+  const book = new AddressBook(db, options.srs, { reports: true });
   await book.prefetch(recipients);
   const quarantine = input.authentication?.verdict === "quarantine";
   const targets = new Map<number, IngestTarget>();
   /** External target → the domain of ours that forwards it. */
   const forwards = new Map<string, string>();
+  let report = false;
   for (const recipient of recipients) {
     const resolved = await book.resolve(recipient);
     if (resolved.result !== "local") throw apiError("unknown_recipient");
@@ -64,9 +74,14 @@ export async function receiveMessage(db: Db, bucket: R2Bucket, input: ReceivedMe
       targets.set(a.accountId, { recipient, accountId: a.accountId, mailboxId });
     }
     for (const f of resolved.forwards) if (!forwards.has(f.to)) forwards.set(f.to, f.via);
+    if (resolved.reports.length > 0) report = true;
   }
 
   const deliveryId = crypto.randomUUID();
+  // One message holds one report, however many report addresses it was sent to.
+  const reportRows = report
+    ? (await prepareReport(db, await readReportMail(bucket, input.blob), { via: "mail", deliveryId, now: options.now })).statements
+    : [];
   const byDomain = new Map<string, string[]>();
   for (const [to, via] of forwards) byDomain.set(via, [...(byDomain.get(via) ?? []), to]);
   const queued: Query[] = [];
@@ -99,8 +114,8 @@ export async function receiveMessage(db: Db, bucket: R2Bucket, input: ReceivedMe
       targets: [...targets.values()],
       messages: [{ blob: input.blob, index: input.index, search: input.search }],
       deliveryId,
-      received: { recipients, authentication: input.authentication ?? null, forwarded: [...forwards.keys()] },
+      received: { recipients, authentication: input.authentication ?? null, forwarded: [...forwards.keys()], report },
     },
-    { now: options.now, beforeCommit: options.beforeCommit, alsoCommit: queued, book },
+    { now: options.now, beforeCommit: options.beforeCommit, alsoCommit: [...queued, ...reportRows], book },
   );
 }

@@ -20,7 +20,8 @@
  * (MULTIAPPEND, RFC 3502); `stored` is in the order of the targets, then of the messages, each
  * naming the first recipient that produced it (a replay names the same ones: the delivery row
  * records its copies). A call with no copy at all is allowed only when it records forwarded
- * recipients (mail for an alias with only external targets).
+ * recipients (mail for an alias with only external targets) or a report (mail to a report
+ * address, whose rows come in `alsoCommit`: store/inbound.ts).
  */
 import { asc, eq, sql } from "drizzle-orm";
 import type { DeliveryResult, InboundAuthentication, SearchFields } from "../../../common/contract.ts";
@@ -65,6 +66,8 @@ export interface IngestInput {
     recipients: readonly string[];
     authentication: z.output<typeof InboundAuthentication> | null;
     forwarded: readonly string[];
+    /** The message went to a report address: it was parsed into report rows, not filed. */
+    report?: boolean;
   };
 }
 
@@ -94,7 +97,7 @@ const BLOB_CHECKS_IN_FLIGHT = 8;
 
 export async function ingestMessage(db: Db, bucket: R2Bucket, input: IngestInput, options: IngestOptions = {}): Promise<DeliveryResult> {
   const now = options.now ?? Date.now();
-  if (input.targets.length === 0 && !input.received?.forwarded.length) throw apiError("bad_request", "No recipients");
+  if (input.targets.length === 0 && !input.received?.forwarded.length && !input.received?.report) throw apiError("bad_request", "No recipients");
   if (input.messages.length === 0) throw apiError("bad_request", "No messages");
   if (input.messages.some((m) => m.index.size !== m.blob.size)) throw apiError("bad_request", "index.size does not match blob.size");
 

@@ -10,7 +10,10 @@
  * replaying an idempotency key returns the first result with `duplicate: true`; errors:
  * blob_missing (409, temporary: upload again, then retry), unknown_recipient (422, permanent),
  * over_quota (422, temporary: 452 4.2.2 — one recipient's account being full rejects the whole
- * delivery, nothing is stored), unavailable/internal (temporary).
+ * delivery, nothing is stored), unavailable/internal (temporary). A message to a report address
+ * (`<reportLocalPart>@<domain>`) is parsed as a DMARC or TLS-RPT report and stored with the
+ * delivery, not filed; one without a readable report about a domain of ours is bad_request with
+ * the reason (554 5.6.0), one past the report size limits too_large (552 5.3.4).
  */
 import { Hono } from "hono";
 import { DeliveryRequest, type DeliveryResult } from "../../../../common/contract.ts";
