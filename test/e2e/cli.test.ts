@@ -3,7 +3,10 @@
  * passwords, quotas, aliases, domain settings, DNS records, DKIM rotation, the outbound queue,
  * reports, removal) in human form and again in JSON form, and the errors scripts depend on
  * (wrong token, unreachable edge, refused requests, bad arguments) with their exit codes.
- * It runs as a real process, as an operator runs it; colour and the removal question are
+ * The human session, the exit codes and the local settings run the CLI as a real process, as an
+ * operator runs it; the JSON session and the long lists of usage errors and help texts call the
+ * same entry point (`run`) in this process, since a process start costs about a second here and
+ * would dominate the file. Colour and the removal question are
  * checked on a real pseudo-terminal (util-linux `script`) when the machine has one.
  */
 import assert from "node:assert/strict";
@@ -16,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import nodemailer from "nodemailer";
 import type { Account, Alias, DkimPublicKeys, Domain, DomainWithSettings, DmarcReportSummary, QueuedJob, QueuedJobList, TlsReportSummary } from "../../common/contract.ts";
+import { run } from "../../cli/edgemail.ts";
 import { startTestStack } from "../support/stack.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -39,17 +43,28 @@ function edgemail(args: string[], env: Record<string, string> = {}): Promise<Run
   });
 }
 
+/** The same CLI entry point in this process, with pipes (never a terminal) as its output. */
+async function here(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(args, { env: { ...env }, out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`), stdoutIsTTY: false });
+  assert.doesNotMatch(stdout + stderr, ANSI, `no colour codes without a terminal: edgemail ${args.join(" ")}`);
+  return { code, stdout, stderr };
+}
+
+type Runner = typeof edgemail;
+
 /** Asserts success and returns stdout. */
-async function ok(args: string[], env: Record<string, string>): Promise<string> {
-  const r = await edgemail(args, env);
+async function ok(args: string[], env: Record<string, string>, runner: Runner = edgemail): Promise<string> {
+  const r = await runner(args, env);
   assert.equal(r.code, 0, `edgemail ${args.join(" ")}: ${r.stderr}`);
   assert.equal(r.stderr, "", `edgemail ${args.join(" ")} wrote to stderr`);
   return r.stdout;
 }
 
 /** Asserts success under --json and that stdout is one JSON document and nothing else. */
-async function json<T>(args: string[], env: Record<string, string>): Promise<T> {
-  return JSON.parse(await ok([...args, "--json"], env)) as T;
+async function json<T>(args: string[], env: Record<string, string>, runner: Runner = edgemail): Promise<T> {
+  return JSON.parse(await ok([...args, "--json"], env, runner)) as T;
 }
 
 const hasScript = (() => {
@@ -260,47 +275,47 @@ describe("edgemail CLI", () => {
   });
 
   it("runs the same session in JSON form: stdout is the edge's JSON and nothing else", async () => {
-    const created = await json<Domain>(["domain", "add", "json.example", "--mta-sts", "off"], env);
+    const created = await json<Domain>(["domain", "add", "json.example", "--mta-sts", "off"], env, here);
     assert.equal(created.name, "json.example");
     assert.equal(created.mtaSts, null);
-    assert.ok((await json<{ domains: Domain[] }>(["domain", "list"], env)).domains.some((d) => d.name === "json.example"));
+    assert.ok((await json<{ domains: Domain[] }>(["domain", "list"], env, here)).domains.some((d) => d.name === "json.example"));
 
-    const ann = await json<Account & { password: string }>(["user", "add", "ann@json.example", "--quota", "1.5G"], env);
+    const ann = await json<Account & { password: string }>(["user", "add", "ann@json.example", "--quota", "1.5G"], env, here);
     assert.equal(ann.address, "ann@json.example");
     assert.equal(ann.quotaBytes, 1.5 * 1024 ** 3);
     assert.equal(await login("ann@json.example", ann.password), 200);
-    const changed = await json<{ address: string; changed: boolean; password: string }>(["user", "passwd", "ann@json.example"], env);
+    const changed = await json<{ address: string; changed: boolean; password: string }>(["user", "passwd", "ann@json.example"], env, here);
     assert.equal(changed.changed, true);
     assert.equal(await login("ann@json.example", ann.password), 401);
     assert.equal(await login("ann@json.example", changed.password), 200);
-    const given = await json<{ password?: string }>(["user", "passwd", "ann@json.example", "--password", "chosen-by-me-1"], env);
+    const given = await json<{ password?: string }>(["user", "passwd", "ann@json.example", "--password", "chosen-by-me-1"], env, here);
     assert.equal(given.password, undefined, "a password the operator chose is not echoed");
     assert.equal(await login("ann@json.example", "chosen-by-me-1"), 200);
-    assert.deepEqual(await json(["user", "quota", "ann@json.example", "10K"], env), { address: "ann@json.example", quotaBytes: 10240 });
-    const listed = (await json<{ accounts: Account[] }>(["user", "list"], env)).accounts.find((a) => a.address === "ann@json.example");
+    assert.deepEqual(await json(["user", "quota", "ann@json.example", "10K"], env, here), { address: "ann@json.example", quotaBytes: 10240 });
+    const listed = (await json<{ accounts: Account[] }>(["user", "list"], env, here)).accounts.find((a) => a.address === "ann@json.example");
     assert.equal(listed?.quotaBytes, 10240);
     assert.equal(typeof listed?.usedBytes, "number");
 
-    const alias = await json<Alias>(["alias", "add", "list@json.example", "ann@json.example", "friend@remote.test"], env);
+    const alias = await json<Alias>(["alias", "add", "list@json.example", "ann@json.example", "friend@remote.test"], env, here);
     assert.deepEqual(alias.targets, ["ann@json.example", "friend@remote.test"]);
-    assert.deepEqual((await json<{ aliases: Alias[] }>(["alias", "list", "json.example"], env)).aliases.map((a) => a.address), ["list@json.example"]);
-    assert.deepEqual(await json(["alias", "remove", "list@json.example"], env), { address: "list@json.example", removed: true });
+    assert.deepEqual((await json<{ aliases: Alias[] }>(["alias", "list", "json.example"], env, here)).aliases.map((a) => a.address), ["list@json.example"]);
+    assert.deepEqual(await json(["alias", "remove", "list@json.example"], env, here), { address: "list@json.example", removed: true });
 
-    const set = await json<DomainWithSettings>(["domain", "set", "json.example", "--mta-sts", "testing", "--mx", "relay.json.example", "--catch-all", "ann@json.example"], env);
+    const set = await json<DomainWithSettings>(["domain", "set", "json.example", "--mta-sts", "testing", "--mx", "relay.json.example", "--catch-all", "ann@json.example"], env, here);
     assert.deepEqual(set.settings.mxHosts, ["relay.json.example"]);
     assert.equal(set.settings.catchAll, "ann@json.example");
     assert.equal(set.mtaSts?.mode, "testing");
     assert.deepEqual(set.mtaSts?.mx, ["relay.json.example"]);
-    const shown = await json<DomainWithSettings>(["domain", "show", "json.example"], env);
+    const shown = await json<DomainWithSettings>(["domain", "show", "json.example"], env, here);
     assert.deepEqual(shown, set);
-    const unset = await json<DomainWithSettings>(["domain", "set", "json.example", "--catch-all", "none", "--mta-sts", "off"], env);
+    const unset = await json<DomainWithSettings>(["domain", "set", "json.example", "--catch-all", "none", "--mta-sts", "off"], env, here);
     assert.equal(unset.settings.catchAll, null);
     assert.equal(unset.mtaSts, null);
 
     // Rotation with the default delay: the new keys wait 48 hours, the current ones sign until then.
-    const before = await json<DkimPublicKeys>(["dkim", "show", "json.example"], env);
+    const before = await json<DkimPublicKeys>(["dkim", "show", "json.example"], env, here);
     const startedAt = Date.now();
-    const rotated = await json<DkimPublicKeys>(["dkim", "rotate", "json.example"], env);
+    const rotated = await json<DkimPublicKeys>(["dkim", "rotate", "json.example"], env, here);
     const old = rotated.keys.filter((k) => before.keys.some((b) => b.selector === k.selector));
     const fresh = rotated.keys.filter((k) => !before.keys.some((b) => b.selector === k.selector));
     assert.deepEqual(fresh.map((k) => k.status), ["pending", "pending"]);
@@ -310,29 +325,29 @@ describe("edgemail CLI", () => {
       assert.equal(k.retiredAt, fresh[0]!.activeFrom);
     }
 
-    const jobs = await json<QueuedJobList>(["queue", "list", "--all"], env);
+    const jobs = await json<QueuedJobList>(["queue", "list", "--all"], env, here);
     assert.ok(Array.isArray(jobs.jobs));
     await submit("ann@json.example", "chosen-by-me-1", ["far@remote.test"]);
-    const [job] = (await json<QueuedJobList>(["queue", "list", "--domain", "remote.test"], env)).jobs;
+    const [job] = (await json<QueuedJobList>(["queue", "list", "--domain", "remote.test"], env, here)).jobs;
     assert.ok(job, "the submission is queued");
     assert.deepEqual(job.recipients.map((r) => [r.recipient, r.state]), [["far@remote.test", "queued"]]);
-    assert.equal((await json<QueuedJob>(["queue", "show", job.id], env)).id, job.id);
-    const retried = await json<QueuedJob>(["queue", "retry", job.id], env);
+    assert.equal((await json<QueuedJob>(["queue", "show", job.id], env, here)).id, job.id);
+    const retried = await json<QueuedJob>(["queue", "retry", job.id], env, here);
     assert.ok(retried.nextAttemptAt !== null && retried.nextAttemptAt <= Date.now() + 1000);
-    assert.deepEqual(await json(["queue", "delete", job.id], env), { id: job.id, deleted: true });
+    assert.deepEqual(await json(["queue", "delete", job.id], env, here), { id: job.id, deleted: true });
 
-    const tls = await json<TlsReportSummary>(["reports", "tls", "--domain", "json.example", "--since", "1d"], env);
+    const tls = await json<TlsReportSummary>(["reports", "tls", "--domain", "json.example", "--since", "1d"], env, here);
     assert.deepEqual([tls.domain, tls.reports, tls.rows], ["json.example", 0, []]);
     assert.ok(Math.abs(tls.since - (Date.now() - 86400_000)) < 60_000);
-    const dmarc = await json<DmarcReportSummary>(["reports", "dmarc"], env);
+    const dmarc = await json<DmarcReportSummary>(["reports", "dmarc"], env, here);
     assert.deepEqual([dmarc.domain, dmarc.reports, dmarc.rows], [null, 0, []]);
 
-    const refused = await edgemail(["domain", "remove", "json.example", "--json"], env);
+    const refused = await here(["domain", "remove", "json.example", "--json"], env);
     assert.equal(refused.code, 5);
     assert.equal(refused.stdout, "", "errors never reach stdout");
     assert.match(refused.stderr, /^edgemail: DELETE \/domains\/json\.example: /);
-    assert.deepEqual(await json(["user", "remove", "ann@json.example"], env), { address: "ann@json.example", removed: true });
-    assert.deepEqual(await json(["domain", "remove", "json.example"], env), { domain: "json.example", removed: true });
+    assert.deepEqual(await json(["user", "remove", "ann@json.example"], env, here), { address: "ann@json.example", removed: true });
+    assert.deepEqual(await json(["domain", "remove", "json.example"], env, here), { domain: "json.example", removed: true });
   });
 
   it("errors: wrong token 4, unreachable edge 3, refused request 5, bad arguments 2, each with a clear message", async () => {
@@ -372,7 +387,7 @@ describe("edgemail CLI", () => {
     ];
     await Promise.all(
       bad.map(async ([args, message]) => {
-        const r = await edgemail(args, env);
+        const r = await here(args, env);
         assert.equal(r.code, 2, `edgemail ${args.join(" ")}: ${r.stderr}`);
         assert.equal(r.stdout, "", `edgemail ${args.join(" ")}: usage errors go to stderr`);
         assert.match(r.stderr, message);
@@ -403,7 +418,7 @@ describe("edgemail CLI", () => {
     await Promise.all(
       cases.map(async ([args, usage]) => {
         // No edge at all: help never needs one.
-        const r = await edgemail(args, { EDGEMAIL_URL: "http://127.0.0.1:1", EDGEMAIL_TOKEN: "x" });
+        const r = await here(args, { EDGEMAIL_URL: "http://127.0.0.1:1", EDGEMAIL_TOKEN: "x" });
         assert.equal(r.code, 0, `edgemail ${args.join(" ")}: ${r.stderr}`);
         assert.match(r.stdout, usage, `edgemail ${args.join(" ")}`);
       }),

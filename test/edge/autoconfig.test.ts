@@ -250,8 +250,8 @@ describe("client autoconfiguration", () => {
     it("answers 400 with a reason for bodies that are not well-formed requests with an address", async () => {
       const cases: [string, string, RegExp][] = [
         ["not XML", "this is not xml", /well-formed/],
-        ["mismatched tags", `<Autodiscover xmlns="${REQUEST_NS}"><Request><EMailAddress>alice@example.org</Request></EMailAddress></Autodiscover>`, /does not match/],
-        ["unclosed", `<Autodiscover xmlns="${REQUEST_NS}"><Request><EMailAddress>alice@example.org</EMailAddress>`, /never closed/],
+        ["mismatched tags", `<Autodiscover xmlns="${REQUEST_NS}"><Request><EMailAddress>alice@example.org</Request></EMailAddress></Autodiscover>`, /not well-formed XML: Expected closing tag/],
+        ["unclosed", `<Autodiscover xmlns="${REQUEST_NS}"><Request><EMailAddress>alice@example.org</EMailAddress>`, /not well-formed XML: elements never closed: <Autodiscover>, <Request>/],
         [
           "an external entity",
           `<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><Autodiscover xmlns="${REQUEST_NS}"><Request><EMailAddress>&x;</EMailAddress></Request></Autodiscover>`,

@@ -10,7 +10,7 @@
  * instead of adding a second account. Every value is escaped.
  */
 import { loginNameFor, PORTS, type MailService } from "./settings.ts";
-import { escapeXml } from "./xml.ts";
+import { escapeXml } from "../xml/untrusted-xml.ts";
 
 /** Namespace of our name-based UUIDs: uuid5(NAMESPACE_URL, "urn:edgemail:apple-mobileconfig"). */
 export const PROFILE_UUID_NAMESPACE = "c693973f-05ba-5997-82c9-568339268ffb";

@@ -9,7 +9,7 @@
  * mirrored domain), so one file serves every address of the domain. Every value is escaped.
  */
 import { PORTS, type MailService } from "./settings.ts";
-import { escapeXml } from "./xml.ts";
+import { escapeXml } from "../xml/untrusted-xml.ts";
 
 type SocketType = "SSL" | "STARTTLS";
 
