@@ -13,7 +13,7 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Must not be later than the bundled workerd's own date (see wrangler.toml). */
-const COMPATIBILITY_DATE = "2026-10-01";
+export const COMPATIBILITY_DATE = "2026-10-01";
 
 export interface EdgeOptions {
   /** Folder for D1/R2 state; omit for in-memory state that vanishes on stop. */

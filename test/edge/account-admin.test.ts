@@ -10,7 +10,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import type { Account, Alias, DomainWithSettings, OrphanBlobList, QueuedJobList } from "../../common/contract.ts";
 import { startEdge, type RunningEdge } from "../../local/edge.ts";
 import {
@@ -25,6 +24,7 @@ import {
   sha256Hex,
   startTestEdge,
   submitMessage,
+  withStoppedEdgeD1,
   type TestEdge,
 } from "../support/edge-api.ts";
 
@@ -224,23 +224,7 @@ describe("removing an account", () => {
   it("leaves no row of hers in D1, and dave's untouched", async () => {
     await running!.stop();
     running = undefined;
-    const mf = new Miniflare(
-      convertV4MiniflareOptions({
-        cf: false,
-        resourcePersistencePath: dataDir,
-        workers: [
-          {
-            name: "edgemail",
-            modules: true,
-            script: "export default { fetch() { return new Response(null, { status: 404 }); } }",
-            compatibilityDate: "2026-10-01",
-            d1Databases: { DB: "edgemail" },
-          },
-        ],
-      }),
-    );
-    try {
-      const db = await mf.getD1Database("DB");
+    await withStoppedEdgeD1(dataDir, async (db) => {
       const count = async (query: string, ...params: unknown[]) =>
         ((await db.prepare(query).bind(...params).first<{ n: number }>())?.n ?? -1);
       for (const [table, column] of [
@@ -265,8 +249,6 @@ describe("removing an account", () => {
       assert.equal(await count("SELECT count(*) AS n FROM messages WHERE account_id = ?", dave.id), 1);
       assert.equal(await count("SELECT count(*) AS n FROM mailboxes WHERE account_id = ?", dave.id), 5);
       assert.equal(await count("SELECT count(*) AS n FROM outbound_jobs"), 1);
-    } finally {
-      await mf.dispose();
-    }
+    });
   });
 });

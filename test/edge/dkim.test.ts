@@ -12,10 +12,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { RETIRED_KEY_PUBLISH_DAYS, type DkimPublicKey, type DkimPublicKeys, type DkimSigningKeys } from "../../common/contract.ts";
 import { startEdge } from "../../local/edge.ts";
-import { ADMIN_TOKEN, RELAY_KEY, startTestEdge, type TestEdge } from "../support/edge-api.ts";
+import { ADMIN_TOKEN, RELAY_KEY, startTestEdge, withStoppedEdgeD1, type EdgeD1, type TestEdge } from "../support/edge-api.ts";
 
 const SAMPLE = Buffer.from("DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=sel;\r\n");
 
@@ -165,28 +164,10 @@ describe("DKIM keys of a domain that has none", () => {
 
     // The state of a domain created before migration 0005: no API removes keys, so go to D1.
     // Same worker name, database and persistence folder as local/edge.ts, so this is its D1.
-    const mf = new Miniflare(
-      convertV4MiniflareOptions({
-        cf: false,
-        resourcePersistencePath: dataDir,
-        workers: [
-          {
-            name: "edgemail",
-            modules: true,
-            script: "export default { fetch() { return new Response(null, { status: 404 }); } }",
-            compatibilityDate: "2026-10-01",
-            d1Databases: { DB: "edgemail" },
-          },
-        ],
-      }),
-    );
-    try {
-      const db = await mf.getD1Database("DB");
+    await withStoppedEdgeD1(dataDir, async (db) => {
       const deleted = await db.prepare("DELETE FROM dkim_keys").run();
       assert.equal(deleted.meta.changes, 2);
-    } finally {
-      await mf.dispose();
-    }
+    });
 
     const second = await startEdge(options);
     try {
@@ -361,29 +342,8 @@ describe("DKIM keys retired long ago", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Runs `fn` against this edge's D1 (the edge must be stopped): same worker name and database as local/edge.ts. */
-  const withD1 = async <T>(fn: (db: Awaited<ReturnType<Miniflare["getD1Database"]>>) => Promise<T>): Promise<T> => {
-    const mf = new Miniflare(
-      convertV4MiniflareOptions({
-        cf: false,
-        resourcePersistencePath: dataDir,
-        workers: [
-          {
-            name: "edgemail",
-            modules: true,
-            script: "export default { fetch() { return new Response(null, { status: 404 }); } }",
-            compatibilityDate: "2026-10-01",
-            d1Databases: { DB: "edgemail" },
-          },
-        ],
-      }),
-    );
-    try {
-      return await fn(await mf.getD1Database("DB"));
-    } finally {
-      await mf.dispose();
-    }
-  };
+  /** Runs `fn` against this edge's D1 (the edge must be stopped). */
+  const withD1 = <T>(fn: (db: EdgeD1) => Promise<T>): Promise<T> => withStoppedEdgeD1(dataDir, fn);
 
   it(`leave DNS ${RETIRED_KEY_PUBLISH_DAYS} days after they stop signing, and D1 at the next rotation`, async () => {
     const options = { persistDir: dataDir, adminToken: ADMIN_TOKEN, relayKey: RELAY_KEY };

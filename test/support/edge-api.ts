@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { startEdge, type RunningEdge } from "../../local/edge.ts";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { COMPATIBILITY_DATE, startEdge, type RunningEdge } from "../../local/edge.ts";
 import type { Account, ApiError, AppendRequest, BlobStored, DeliveryRequest, SearchFields } from "../../common/contract.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -277,4 +278,33 @@ export async function mailboxUids(edge: TestEdge, accountId: number, name: strin
   const r = await edge.relay<import("../../common/contract.ts").MailboxSnapshot>("POST", `/accounts/${accountId}/mailboxes/select`, { name });
   if (r.status !== 200) throw new Error(`select ${name}: ${r.status}`);
   return r.body.messages.map((m) => m.uid);
+}
+
+export type EdgeD1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
+
+/**
+ * Runs `fn` on the D1 database a stopped edge left in `persistDir` (same worker name and database
+ * as local/edge.ts), for the states no API can make or the checks no API can show.
+ */
+export async function withStoppedEdgeD1<T>(persistDir: string, fn: (db: EdgeD1) => Promise<T>): Promise<T> {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      cf: false,
+      resourcePersistencePath: persistDir,
+      workers: [
+        {
+          name: "edgemail",
+          modules: true,
+          script: "export default { fetch() { return new Response(null, { status: 404 }); } }",
+          compatibilityDate: COMPATIBILITY_DATE,
+          d1Databases: { DB: "edgemail" },
+        },
+      ],
+    }),
+  );
+  try {
+    return await fn(await mf.getD1Database("DB"));
+  } finally {
+    await mf.dispose();
+  }
 }

@@ -25,6 +25,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
+import { readCapped } from "../http/read-capped.ts";
 import { parseAutodiscoverRequest, renderAutodiscoverResponse } from "../autoconfig/autodiscover.ts";
 import { profileUuids, renderMobileconfig } from "../autoconfig/mobileconfig.ts";
 import type { MailService } from "../autoconfig/settings.ts";
@@ -55,7 +56,7 @@ export const autoconfigRoutes = new Hono<AppEnv>()
     return thunderbird(c, host.startsWith(AUTOCONFIG) ? [host.slice(AUTOCONFIG.length), host] : [host]);
   })
   .post(AUTODISCOVER_PATH, async (c) => {
-    const body = await readCapped(c.req.raw, MAX_AUTODISCOVER_BODY);
+    const body = utf8Text(await readCapped(c.req.raw, MAX_AUTODISCOVER_BODY, `Request body is larger than ${MAX_AUTODISCOVER_BODY} bytes`));
     const request = parseAutodiscoverRequest(body);
     if (!request.ok) throw apiError("bad_request", request.reason);
     const service = await mailService(c.var.db, domainPart(request.emailAddress));
@@ -103,38 +104,6 @@ function domainPart(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1);
 }
 
-/** The body as UTF-8 text, refused (413) as soon as it passes `limit` bytes, declared or not. */
-async function readCapped(request: Request, limit: number): Promise<string> {
-  const tooLarge = () => apiError("too_large", `Request body is larger than ${limit} bytes`);
-  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return strictUtf8(bytes);
-  } catch {
-    throw apiError("bad_request", "Request body is not UTF-8");
-  }
-}
-
 /** RFC 7617 credentials (user-id and password in UTF-8), or null when absent or malformed. */
 function basicCredentials(header: string | undefined): { username: string; password: string } | null {
   const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header ?? "");
@@ -153,4 +122,12 @@ function basicCredentials(header: string | undefined): { username: string; passw
 /** Throws on bytes that are not UTF-8, rather than guessing with U+FFFD. */
 function strictUtf8(bytes: Uint8Array): string {
   return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+}
+
+function utf8Text(bytes: Uint8Array): string {
+  try {
+    return strictUtf8(bytes);
+  } catch {
+    throw apiError("bad_request", "Request body is not UTF-8");
+  }
 }

@@ -15,6 +15,7 @@ import { Hono } from "hono";
 import { REPORT_LIMITS } from "../../../common/contract.ts";
 import type { AppEnv } from "../env.ts";
 import { apiError } from "../errors.ts";
+import { readCapped } from "../http/read-capped.ts";
 import { gunzip, packagingOf } from "../reports/inflate.ts";
 import { parseTlsReport } from "../reports/tls-rpt.ts";
 import { storeTlsReport } from "../store/reports.ts";
@@ -26,7 +27,7 @@ export const tlsReportRoutes = new Hono<AppEnv>().post("/tls-reports", async (c)
   if (type !== "application/tlsrpt+gzip" && type !== "application/tlsrpt+json") {
     throw apiError("bad_request", `Content-Type must be ${TYPES} (RFC 8460 section 5.2)`);
   }
-  const body = await readCapped(c.req.raw, REPORT_LIMITS.compressedBytes);
+  const body = await readCapped(c.req.raw, REPORT_LIMITS.compressedBytes, `A TLS report may be at most ${REPORT_LIMITS.compressedBytes / (1024 * 1024)} MiB`);
   let json = body;
   if (type === "application/tlsrpt+gzip") {
     if (packagingOf(body) !== "gzip") throw apiError("bad_request", "The body is not gzip, as application/tlsrpt+gzip says");
@@ -36,31 +37,3 @@ export const tlsReportRoutes = new Hono<AppEnv>().post("/tls-reports", async (c)
   const { duplicate } = await storeTlsReport(c.var.db, report, Date.now());
   return c.json({ organization: report.organization, reportId: report.reportId, duplicate }, duplicate ? 200 : 201);
 });
-
-/** The body's octets, refused (413) as soon as they pass `limit`, declared or not. */
-async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
-  const tooLarge = () => apiError("too_large", `A TLS report may be at most ${Math.floor(limit / (1024 * 1024))} MiB`);
-  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
-}
