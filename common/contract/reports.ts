@@ -14,7 +14,10 @@ import { z } from "zod";
 //                                           (application/tlsrpt+gzip / +json): parsed when the
 //                                           delivery is stored, in the same batch; a message
 //                                           there that holds no readable report is refused as a
-//                                           whole with 400 bad_request and the reason (SMTP 554 5.6.0).
+//                                           whole with 400 bad_request and the reason (SMTP 554 5.6.0);
+//                                           one past REPORT_LIMITS (a bomb included) with 413
+//                                           too_large (SMTP 552 5.3.4). Only mail through the MX:
+//                                           submissions treat the address as an ordinary one.
 //   GET /admin/v1/reports/tls?domain=&since=&until=    → TlsReportSummary
 //   GET /admin/v1/reports/dmarc?domain=&since=&until=  → DmarcReportSummary
 //
