@@ -28,7 +28,7 @@ export interface RunningRelay {
 
 export async function startRelay(config: RelayConfig, log: (line: string) => void = () => {}): Promise<RunningRelay> {
   const edge = new EdgeClient({ url: config.edge.url, relayKey: config.edge.relayKey, timeoutMs: config.edge.timeoutMs });
-  // Read per handshake through a getter, so a future reload needs no restart.
+  // IMAP reads it per handshake through a getter, so a reload (relay/tls.ts) would need no restart there.
   const tls: TlsMaterial = await loadTls(config.tls);
   const host = config.listen.host;
   const closers: (() => Promise<void>)[] = [];

@@ -1,6 +1,7 @@
 /**
- * TLS material for every listener, read from PEM files. `reload()` re-reads the files so a
- * renewed certificate is picked up without a restart (listeners subscribe to changes).
+ * TLS material for every listener, read from PEM files once at start. A renewed certificate
+ * needs a relay restart today: DESIGN.md §5 asks for a reload without one (smtp-server's
+ * updateSecureContext, tls.Server's setSecureContext), which is not built yet.
  */
 import { readFile } from "node:fs/promises";
 
