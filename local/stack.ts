@@ -181,7 +181,8 @@ export class LocalStack {
 
   async ensureDemoAccount(): Promise<void> {
     const { domain, user } = this.demo;
-    await this.admin("POST", "/domains", { name: domain, mtaSts: { mode: "testing", mx: [this.hostname] } }, [409]);
+    // The relay's name is the domain's MX host: DNS records, the MTA-STS policy and autoconfig follow it.
+    await this.admin("POST", "/domains", { name: domain, mxHosts: [this.hostname], mtaSts: { mode: "testing" } }, [409]);
     await this.admin("POST", "/accounts", { address: `${user}@${domain}`, password: this.secrets.demoPassword }, [409]);
   }
 
