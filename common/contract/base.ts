@@ -50,6 +50,8 @@ export const ErrorCode = z.enum([
   "try_create",
   /** The account's storage quota would be exceeded (IMAP OVERQUOTA, SMTP 452 4.2.2). */
   "over_quota",
+  /** Too many failed logins lately: try again later (HTTP 429 with Retry-After). */
+  "rate_limited",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

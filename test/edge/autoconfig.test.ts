@@ -373,6 +373,23 @@ describe("client autoconfiguration", () => {
         assert.equal(errorCode(r), "auth_failed", what);
       }
     });
+
+    it("stops password guessing: 5 failures lock the address, 20 lock the client, with 429 and Retry-After even for the right password", async () => {
+      assert.equal((await edge.admin("POST", "/accounts", { address: "guessed@example.org", password: PASSWORD })).status, 201);
+      const attempt = (address: string, password: string, ip: string) =>
+        requestWithHost(edge.url, { path, host: "example.org", headers: { authorization: basic(address, password), "cf-connecting-ip": ip } });
+      for (let i = 0; i < 5; i++) assert.equal((await attempt("guessed@example.org", `guess ${i}`, "192.0.2.1")).status, 401, `guess ${i}`);
+      const locked = await attempt("guessed@example.org", PASSWORD, "192.0.2.9");
+      assert.equal(locked.status, 429, "the address is locked, whatever the client");
+      assert.equal(errorCode(locked), "rate_limited");
+      const wait = Number(locked.headers["retry-after"]);
+      assert.ok(wait > 0 && wait <= 900, `Retry-After ${locked.headers["retry-after"]}`);
+      assert.equal((await attempt("alice@example.org", PASSWORD, "192.0.2.1")).status, 200, "another address from the same client still logs in");
+
+      for (let i = 0; i < 20; i++) assert.equal((await attempt(`nobody${i}@example.org`, "x", "192.0.2.3")).status, 401);
+      assert.equal((await attempt("alice@example.org", PASSWORD, "192.0.2.3")).status, 429, "the client is locked for every address");
+      assert.equal((await attempt("alice@example.org", PASSWORD, "192.0.2.4")).status, 200, "other clients are not");
+    });
   });
 
   it("follows a change of the domain's mxHosts in all three formats", async () => {

@@ -49,6 +49,7 @@ const SPECS: Record<ErrorCode, ErrorSpec> = {
   already_exists: { status: 409, temporary: false, imap: "ALREADYEXISTS", message: "Mailbox already exists" },
   cannot: { status: 400, temporary: false, imap: "CANNOT", message: "Operation not permitted" },
   try_create: { status: 404, temporary: false, imap: "TRYCREATE", message: "Mailbox does not exist" },
+  rate_limited: { status: 429, temporary: true, smtp: { code: 454, enhanced: "4.7.0" }, imap: "UNAVAILABLE", message: "Too many failed logins, try again later" },
   over_quota: {
     status: 422,
     temporary: true,

@@ -16,8 +16,9 @@
  *   to the edge's own name; a domain we do not serve → 404; a body that is not well-formed XML of
  *   Outlook's request schema with an address → 400 with the reason; a body over 16 KiB → 413.
  * - Apple: the profile is for the authenticated account on its own domain, whatever the Host;
- *   missing or wrong credentials → 401 auth_failed with `WWW-Authenticate: Basic realm="edgemail"`
- *   (one PBKDF2 per attempt, as for IMAP logins; no rate limiting here yet). The answer is
+ *   missing or wrong credentials → 401 auth_failed with `WWW-Authenticate: Basic realm="edgemail"`;
+ *   after too many failures for the address or the client (store/login-throttle.ts) → 429
+ *   rate_limited with Retry-After, before any password is checked. The answer is
  *   `no-store`, and never holds the password.
  * - A domain that mirrors another (settings.aliasOf) is configured with the mirrored domain's
  *   host, and login names there (`user@mirror` logs in as `user@target`).
@@ -33,6 +34,7 @@ import { renderThunderbirdConfig } from "../autoconfig/thunderbird.ts";
 import { authenticate } from "../store/accounts.ts";
 import type { Db } from "../store/db.ts";
 import { domainWithSettings, findDomain } from "../store/domains.ts";
+import { recordFailure, recordSuccess, throttledFor } from "../store/login-throttle.ts";
 
 const AUTOCONFIG = "autoconfig.";
 /** An Autodiscover request is a few hundred bytes; this leaves room for any client's extras. */
@@ -64,7 +66,16 @@ export const autoconfigRoutes = new Hono<AppEnv>()
   })
   .get("/apple/mail.mobileconfig", async (c) => {
     const credentials = basicCredentials(c.req.header("authorization"));
+    const login = credentials && { address: credentials.username, ip: c.req.header("cf-connecting-ip") ?? null };
+    if (login) {
+      const wait = await throttledFor(c.var.db, login, Date.now());
+      if (wait !== null) {
+        const error = apiError("rate_limited", `Too many failed logins; try again in ${wait} s`);
+        return c.json(error.toBody(), 429, { "retry-after": String(wait), "cache-control": "no-store" });
+      }
+    }
     const account = credentials ? await authenticate(c.var.db, credentials.username, credentials.password) : null;
+    if (login) await (account ? recordSuccess(c.var.db, login) : recordFailure(c.var.db, login, Date.now()));
     if (!account) {
       const error = apiError("auth_failed", credentials ? undefined : "Authentication required");
       return c.json(error.toBody(), 401, { "www-authenticate": BASIC_CHALLENGE, "cache-control": "no-store" });

@@ -482,6 +482,17 @@ export const dmarcRecords = sqliteTable(
   (t) => [index("dmarc_records_report").on(t.reportId)],
 );
 
+/**
+ * Failed password checks on the edge's public login (the Apple profile, store/login-throttle.ts),
+ * counted per key (`address:<a>`, `ip:<addr>`) within a fixed window that starts at the first
+ * failure; the relay throttles its own logins before they reach the edge.
+ */
+export const loginFailures = sqliteTable("login_failures", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  windowStart: integer("window_start").notNull(),
+});
+
 export type DomainRow = typeof domains.$inferSelect;
 export type AliasRow = typeof aliases.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
