@@ -1,5 +1,5 @@
 /**
- * How `edgemail` prints for people: aligned tables, colours, sizes, times and DNS TXT strings.
+ * How `edgemail` prints for people: aligned tables, colours, sizes and times.
  * Scripts use `--json` instead, so nothing here is a format to parse.
  *
  * Callers may rely on: every function is pure; `paint` returns the text unchanged unless it is
@@ -68,24 +68,6 @@ export function formatDuration(seconds: number): string {
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "-";
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + "Z";
-}
-
-/**
- * A TXT value as zone-file strings: quoted, `"` and `\` escaped, split into strings of at most
- * 255 octets (RFC 1035 §3.3.14; a 2048-bit RSA DKIM key does not fit in one), other octets as \DDD.
- */
-export function txtStrings(value: string): string {
-  const bytes = Buffer.from(value, "utf8");
-  const parts: string[] = [];
-  for (let i = 0; i < bytes.length || parts.length === 0; i += 255) {
-    let text = "";
-    for (const b of bytes.subarray(i, i + 255)) {
-      // Anything outside printable ASCII as \DDD, so the snippet survives any zone-file parser.
-      text += b === 0x22 || b === 0x5c ? `\\${String.fromCharCode(b)}` : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\${String(b).padStart(3, "0")}`;
-    }
-    parts.push(`"${text}"`);
-  }
-  return parts.join(" ");
 }
 
 /** Prints the API's JSON (pretty, nothing else) under --json, else the human form. */

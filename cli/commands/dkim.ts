@@ -12,12 +12,13 @@ import type { DkimPublicKey, DkimPublicKeys } from "../../common/contract.ts";
 import { seg } from "../admin-client.ts";
 import { parseCommand, parseDuration } from "../args.ts";
 import type { CommandGroup } from "../command.ts";
-import { emit, formatTime, paint, table, txtStrings } from "../output.ts";
+import { quoteString, txtStrings } from "../dns/zone.ts";
+import { emit, formatTime, paint, table } from "../output.ts";
 
 /** Covers publishing by hand plus a DNS TTL of up to a day, with a day to spare. */
 const DEFAULT_DELAY = "48h";
 
-const record = (k: DkimPublicKey) => `${k.dnsName}. IN TXT ${txtStrings(k.dnsValue)}`;
+const record = (k: DkimPublicKey) => `${k.dnsName}. IN TXT ${txtStrings({ text: k.dnsValue }).map(quoteString).join(" ")}`;
 
 function keyTable(keys: DkimPublicKey[], color: boolean): string {
   const status = (s: DkimPublicKey["status"]) => paint(color, s === "active" ? "green" : s === "pending" ? "yellow" : "dim", s);

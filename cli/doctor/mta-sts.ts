@@ -5,13 +5,14 @@
  *
  * Callers may rely on: `parsePolicy` implements §3.2 (fields on LF or CRLF lines; version STSv1,
  * mode, max_age ≤ 31557600 and, unless mode is none, at least one mx) and reports every problem;
- * `mxMatches` is §4.1 (a `*.` pattern matches exactly one more label); `fetchPolicy` follows no
+ * MX matching is common/mta-sts.ts (RFC 8461 §4.1); `fetchPolicy` follows no
  * redirect (§3.3), trusts the system CAs plus the given ones, verifies the certificate for
  * `mta-sts.<domain>`, requires 200 and text/plain, reads at most 64 KiB and never outlives its
  * timeout; `checkMtaSts` gives the fetch line, then (when fetched) syntax, coverage and equality.
  */
 import { request } from "node:https";
-import type { Domain } from "../../common/contract.ts";
+import { MxPattern, type Domain } from "../../common/contract.ts";
+import { mxPatternMatches } from "../../common/mta-sts.ts";
 import { fail, pass, type CheckResult } from "./report.ts";
 import { canonicalName, type DoctorResolver } from "./resolver.ts";
 import { describeError, seconds, trustedRoots } from "./tls.ts";
@@ -59,7 +60,7 @@ export function parsePolicy(text: string): ParsedPolicy {
         if (policy.maxAge > MAX_AGE_LIMIT) policy.problems.push(`max_age ${value} exceeds ${MAX_AGE_LIMIT} (one year)`);
       }
     } else if (key === "mx") {
-      if (!/^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/.test(value)) policy.problems.push(`mx "${value}" is not a host name or *.pattern`);
+      if (!MxPattern.safeParse(value.replace(/\.$/, "")).success) policy.problems.push(`mx "${value}" is not a host name or *.pattern`);
       else policy.mx.push(canonicalName(value));
     }
     // Other fields are extensions, which receivers ignore (§3.2).
@@ -69,15 +70,6 @@ export function parsePolicy(text: string): ParsedPolicy {
   if (policy.maxAge === undefined && !policy.problems.some((p) => p.startsWith("max_age"))) policy.problems.push("no max_age field");
   if (policy.mx.length === 0 && policy.mode !== "none") policy.problems.push("no mx field");
   return policy;
-}
-
-/** RFC 8461 §4.1: exact, or `*.` standing for exactly one leftmost label. */
-export function mxMatches(pattern: string, host: string): boolean {
-  const p = canonicalName(pattern);
-  const h = canonicalName(host);
-  if (!p.startsWith("*.")) return p === h;
-  const dot = h.indexOf(".");
-  return dot > 0 && h.slice(dot + 1) === p.slice(2);
 }
 
 export type PolicyFetch =
@@ -179,10 +171,10 @@ export async function checkMtaSts(
 
   if (policy.mode === "none") results.push(pass("MTA-STS policy covers MX", "mode none: senders apply no MX restriction"));
   else {
-    const uncovered = [...new Set(mxHosts.map(canonicalName))].filter((h) => !policy.mx.some((p) => mxMatches(p, h)));
+    const uncovered = [...new Set(mxHosts.map(canonicalName))].filter((h) => !policy.mx.some((p) => mxPatternMatches(p, h)));
     results.push(
       uncovered.length === 0
-        ? pass("MTA-STS policy covers MX", mxHosts.map((h) => `${h} (mx: ${policy.mx.find((p) => mxMatches(p, h))})`).join(", "))
+        ? pass("MTA-STS policy covers MX", mxHosts.map((h) => `${h} (mx: ${policy.mx.find((p) => mxPatternMatches(p, h))})`).join(", "))
         : fail(
             "MTA-STS policy covers MX",
             `no mx line of the policy (${policy.mx.join(", ")}) matches ${uncovered.join(", ")}: senders enforcing it refuse to deliver there`,

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mxMatches, parsePolicy } from "../../cli/doctor/mta-sts.ts";
+import { parsePolicy } from "../../cli/doctor/mta-sts.ts";
+import { mxPatternMatches } from "../../common/mta-sts.ts";
 import { spfDifference } from "../../cli/doctor/records.ts";
 import { formatLine } from "../../cli/doctor/report.ts";
 import { reverseName } from "../../cli/doctor/resolver.ts";
@@ -47,7 +48,7 @@ describe("doctor: mx pattern matching (RFC 8461 §4.1)", () => {
     ["*.example.org", "mx.example.org.evil", false],
   ];
   for (const [pattern, host, expected] of table) {
-    it(`${pattern} ${expected ? "matches" : "does not match"} ${host}`, () => assert.equal(mxMatches(pattern, host), expected));
+    it(`${pattern} ${expected ? "matches" : "does not match"} ${host}`, () => assert.equal(mxPatternMatches(pattern, host), expected));
   }
 });
 

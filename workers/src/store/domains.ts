@@ -28,6 +28,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import { InboundPolicy, MtaStsSettings, type CreateDomainRequest, type Domain, type DomainSettingsUpdate, type DomainWithSettings } from "../../../common/contract.ts";
+import { mxPatternMatches } from "../../../common/mta-sts.ts";
 import { apiError } from "../errors.ts";
 import { runBatch, statement, type Db } from "./db.ts";
 import { generateDkimKeys, insertKeysIfNone } from "./dkim.ts";
@@ -95,13 +96,6 @@ export function policyId(policyText: string): string {
 export function renderMtaStsPolicy(policy: Pick<NonNullable<Domain["mtaSts"]>, "mode" | "mx" | "maxAge">): string {
   const lines = ["version: STSv1", `mode: ${policy.mode}`, ...policy.mx.map((mx) => `mx: ${mx}`), `max_age: ${policy.maxAge}`];
   return lines.map((l) => `${l}\r\n`).join("");
-}
-
-/** RFC 8461 §4.1: a `*.` pattern stands for exactly one leftmost label. */
-export function mxPatternMatches(pattern: string, host: string): boolean {
-  if (!pattern.startsWith("*.")) return pattern === host;
-  const dot = host.indexOf(".");
-  return dot > 0 && host.slice(dot + 1) === pattern.slice(2);
 }
 
 /**
