@@ -13,11 +13,9 @@ export const EmailAddress = z
   .regex(/^[^\s@<>]+@[^\s@<>]+$/, "not an address")
   .transform((s) => s.toLowerCase());
 
-export const HostName = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, "not a host name");
+/** A lower-case host or domain name of at least two labels (LDH, RFC 1123), no final dot. */
+export const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+export const HostName = z.string().trim().toLowerCase().regex(HOST_NAME, "not a host name");
 /** RFC 8461 §3.2 mx patterns: a host name, or `*.` and a host name. */
 export const MxPattern = z
   .string()

@@ -13,14 +13,12 @@
  */
 import { asc, eq } from "drizzle-orm";
 import type { z } from "zod";
-import type { Alias, CreateAliasRequest } from "../../../common/contract.ts";
+import { HOST_NAME, type Alias, type CreateAliasRequest } from "../../../common/contract.ts";
 import { apiError } from "../errors.ts";
 import { AddressBook, domainOf } from "./addressing.ts";
 import type { Db } from "./db.ts";
 import { findDomain } from "./domains.ts";
 import { accounts, aliases } from "./schema.ts";
-
-const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
 
 export async function createAlias(db: Db, req: z.output<typeof CreateAliasRequest>, now = Date.now()): Promise<Alias> {
   const address = req.address;
@@ -37,7 +35,7 @@ export async function createAlias(db: Db, req: z.output<typeof CreateAliasReques
     if (target === address) throw apiError("bad_request", `targets: ${target} is the alias itself`);
     const resolved = await book.resolve(target);
     if (resolved.result === "unknown_user") throw apiError("bad_request", `targets: ${target} is no address of ours`);
-    if (resolved.result === "foreign_domain" && !DOMAIN_NAME.test(domainOf(target))) {
+    if (resolved.result === "foreign_domain" && !HOST_NAME.test(domainOf(target))) {
       throw apiError("bad_request", `targets: ${target} does not end in a domain name`);
     }
   }

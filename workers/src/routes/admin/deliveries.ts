@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { StoredDelivery, StoredDeliveryList } from "../../../../common/contract.ts";
+import { HOST_NAME, type StoredDelivery, type StoredDeliveryList } from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
 import { apiError } from "../../errors.ts";
 import { getDelivery, listDeliveries } from "../../store/received.ts";
@@ -17,7 +17,7 @@ const Filter = z
     domain: z
       .string()
       .toLowerCase()
-      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, "not a domain name")
+      .regex(HOST_NAME, "not a domain name")
       .optional(),
     verdict: z.enum(["accept", "quarantine"]).optional(),
     dmarc: z

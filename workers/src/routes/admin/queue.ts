@@ -13,7 +13,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { QueuedJob, QueuedJobList } from "../../../../common/contract.ts";
+import { HOST_NAME, type QueuedJob, type QueuedJobList } from "../../../../common/contract.ts";
 import type { AppEnv } from "../../env.ts";
 import { apiError } from "../../errors.ts";
 import { deleteJob, listQueue, retryJob, showJob } from "../../store/queue-admin.ts";
@@ -29,7 +29,7 @@ const ListQuery = z
       .string()
       .trim()
       .toLowerCase()
-      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "not a domain name")
+      .regex(HOST_NAME, "not a domain name")
       .optional(),
   })
   .strict();
